@@ -1,0 +1,102 @@
+"""Mognet's key grammar: which kind of key a name is, and SCAN patterns.
+
+Pure functions over key names (bytes or str); nothing here talks to Redis.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+__all__ = [
+    "KIND_RESULT",
+    "KIND_VALUE",
+    "KIND_CHILDREN",
+    "KIND_METADATA",
+    "KIND_STATE",
+    "KIND_UNKNOWN",
+    "KEY_KINDS",
+    "ParsedKey",
+    "app_prefix",
+    "app_scan_pattern",
+    "glob_escape",
+    "parse_key",
+    "split_app",
+    "MOGNET_SCAN_PATTERN",
+]
+
+KIND_RESULT = "result"
+KIND_VALUE = "value"
+KIND_CHILDREN = "children"
+KIND_METADATA = "metadata"
+KIND_STATE = "state"
+KIND_UNKNOWN = "unknown"
+KEY_KINDS = (KIND_RESULT, KIND_VALUE, KIND_CHILDREN, KIND_METADATA, KIND_STATE, KIND_UNKNOWN)
+
+# Mognet writes str(uuid.UUID): canonical, lowercase, 36 characters.
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_REST = re.compile(
+    rf"^(?:result\.(?P<rid>{_UUID})(?:/(?P<sub>value|children|metadata))?"
+    rf"|state\.(?P<sid>.+))$",
+    re.DOTALL,
+)
+# Used to find apps: the app is everything before the *last* ".mognet.result."
+# or ".mognet.state." so that app names containing ".mognet." still split right.
+_ANY_APP = re.compile(
+    rf"^(?P<app>.*)\.mognet\.(?P<rest>result\.{_UUID}(?:/(?:value|children|metadata))?"
+    rf"|state\..+)$",
+    re.DOTALL,
+)
+MOGNET_SCAN_PATTERN = "*.mognet.*"
+_GLOB_SPECIAL = re.compile(r"([*?\[\]\\])")
+
+
+class ParsedKey(NamedTuple):
+    """What a key under an app's prefix is."""
+
+    kind: str
+    # The result UUID for result-family keys, the request id for state keys.
+    owner_id: str | None
+
+
+def glob_escape(text: str) -> str:
+    """Escape SCAN MATCH glob characters so ``text`` matches only itself."""
+    return _GLOB_SPECIAL.sub(r"\\\1", text)
+
+
+def app_prefix(app: str) -> str:
+    """The prefix every key of ``app`` starts with."""
+    return f"{app}.mognet."
+
+
+def app_scan_pattern(app: str) -> str:
+    """SCAN MATCH pattern for exactly this app's keys (``demo`` never matches ``demo2``)."""
+    return glob_escape(app_prefix(app)) + "*"
+
+
+def _text(key: bytes | str) -> str:
+    return key.decode("utf-8", "surrogateescape") if isinstance(key, bytes) else key
+
+
+def parse_key(app: str, key: bytes | str) -> ParsedKey:
+    """Classify a key of ``app``; anything outside Mognet's grammar is ``unknown``."""
+    text = _text(key)
+    prefix = app_prefix(app)
+    if not text.startswith(prefix):
+        return ParsedKey(KIND_UNKNOWN, None)
+    match = _REST.match(text[len(prefix):])
+    if match is None:
+        return ParsedKey(KIND_UNKNOWN, None)
+    if match["sid"] is not None:
+        return ParsedKey(KIND_STATE, match["sid"])
+    return ParsedKey(match["sub"] or KIND_RESULT, match["rid"])
+
+
+def split_app(key: bytes | str) -> tuple[str, str] | None:
+    """``(app, kind)`` for a key in Mognet's grammar, else ``None``."""
+    text = _text(key)
+    match = _ANY_APP.match(text)
+    if match is None:
+        return None
+    app = match["app"]
+    return app, parse_key(app, text).kind
