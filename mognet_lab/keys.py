@@ -93,10 +93,15 @@ def parse_key(app: str, key: bytes | str) -> ParsedKey:
 
 
 def split_app(key: bytes | str) -> tuple[str, str] | None:
-    """``(app, kind)`` for a key in Mognet's grammar, else ``None``."""
+    """``(app, kind)`` of a key containing ``.mognet.``, else ``None``.
+
+    Keys outside Mognet's grammar count as ``unknown`` keys of the app named
+    before their first ``.mognet.``.
+    """
     text = _text(key)
     match = _ANY_APP.match(text)
-    if match is None:
-        return None
-    app = match["app"]
-    return app, parse_key(app, text).kind
+    if match is not None:
+        app = match["app"]
+        return app, parse_key(app, text).kind
+    app, found, _rest = text.partition(".mognet.")
+    return (app, KIND_UNKNOWN) if found and app else None

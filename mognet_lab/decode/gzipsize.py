@@ -1,0 +1,64 @@
+"""How big a gzip stream is once uncompressed, without trusting it.
+
+Decompression output is capped, so a gzip bomb or a corrupt value costs at
+most ``cap`` bytes of memory; past the cap the RFC 1952 trailer (ISIZE, the
+size modulo 2**32) is used when it cannot be ambiguous.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import NamedTuple
+
+__all__ = ["GzipSize", "measure_gzip", "MAX_DEFLATE_RATIO"]
+
+# Deflate cannot expand data more than ~1032:1, so a stream of n bytes holds at
+# most n * 1032 bytes: below 4 GiB the trailer's size cannot have wrapped.
+MAX_DEFLATE_RATIO = 1032
+_CHUNK = 64 * 1024
+
+
+class GzipSize(NamedTuple):
+    """Outcome of measuring one gzip stream."""
+
+    raw_bytes: int | None  # None when unknown (see error)
+    source: str | None  # "decompressed" (exact, CRC checked) or "gzip_trailer"
+    head: bytes  # the first ``head_bytes`` of the uncompressed data
+    error: str | None
+
+
+def measure_gzip(data: bytes, *, cap: int, head_bytes: int) -> GzipSize:
+    """Measure ``data`` (one or more gzip members), decompressing at most ``cap`` bytes."""
+    if not data:
+        return GzipSize(None, None, b"", "empty gzip stream")
+    produced = 0
+    head = bytearray()
+    rest = data
+    try:
+        while rest:
+            inflater = zlib.decompressobj(wbits=31)
+            while not inflater.eof:
+                piece = inflater.decompress(rest, min(_CHUNK, cap - produced + 1))
+                produced += len(piece)
+                if len(head) < head_bytes:
+                    head += piece[: head_bytes - len(head)]
+                if produced > cap:
+                    return _from_trailer(data, produced, bytes(head), cap)
+                rest = inflater.unconsumed_tail
+                if not piece and not rest:
+                    return GzipSize(None, None, bytes(head), "truncated gzip stream")
+            rest = inflater.unused_data
+    except zlib.error as exc:
+        return GzipSize(None, None, bytes(head), f"corrupt gzip stream ({exc})")
+    return GzipSize(produced, "decompressed", bytes(head), None)
+
+
+def _from_trailer(data: bytes, produced: int, head: bytes, cap: int) -> GzipSize:
+    isize = int.from_bytes(data[-4:], "little")
+    if len(data) * MAX_DEFLATE_RATIO >= 2**32:
+        return GzipSize(None, None, head, f"decompresses to more than {cap} bytes "
+                        "(the decompression cap) and its size may exceed 4 GiB: size unknown")
+    if isize < produced:
+        return GzipSize(None, None, head, f"gzip trailer says {isize} bytes but more than "
+                        f"{produced} were decompressed: corrupt or not one stream")
+    return GzipSize(isize, "gzip_trailer", head, None)

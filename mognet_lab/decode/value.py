@@ -1,0 +1,149 @@
+"""Decode a Mognet value hash (``.../value``) into a record, never unpickling.
+
+Only a capped head of the uncompressed JSON is parsed (for ``value_type`` and
+an exception's name and message); sizes come from :mod:`.gzipsize`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Mapping
+
+from .common import Problems, decode_json_field, decode_text
+from .gzipsize import measure_gzip
+
+__all__ = ["EXCEPTION_INFO_TYPE", "NOT_READY_NAME", "decode_value"]
+
+EXCEPTION_INFO_TYPE = "mognet.model.result:_ExceptionInfo"
+NOT_READY_NAME = "mognet.exceptions.result_exceptions:ResultNotReady"
+_KNOWN_FIELDS = {b"contents", b"encoding", b"content_type"}
+_JSON_STRING = r'"((?:[^"\\]|\\.)*)"'
+_VALUE_TYPE = re.compile(rb'"value_type"\s*:\s*' + _JSON_STRING.encode())
+_EXC_NAME = re.compile(rb'"raw_value"\s*:\s*\{\s*"name"\s*:\s*' + _JSON_STRING.encode())
+_EXC_MESSAGE = re.compile(rb'"message"\s*:\s*"((?:[^"\\]|\\.)*)')
+MESSAGE_CHARS = 500
+
+
+def decode_value(
+    result_id: str, fields: Mapping[bytes, bytes], *, decompress_cap: int, head_bytes: int
+) -> dict[str, Any]:
+    """Turn HGETALL of a value hash into a ``values`` record (never raises)."""
+    problems = Problems()
+    contents = fields.get(b"contents")
+    record: dict[str, Any] = {"result_id": result_id}
+    record["encoding"] = _json_text(fields, b"encoding", problems)
+    record["content_type"] = _json_text(fields, b"content_type", problems)
+    extra = sorted(k.decode("utf-8", "replace") for k in fields if k not in _KNOWN_FIELDS)
+    if extra:
+        problems.add(f"unexpected fields {extra}")
+    if contents is None:
+        problems.add("no 'contents' field")
+        return _finish(record, None, None, None, b"", problems)
+    record["stored_bytes"] = len(contents)
+    raw_bytes, source, head = _measure(contents, record["encoding"], problems,
+                                       decompress_cap, head_bytes)
+    if record["content_type"] != "application/json":
+        problems.add(f"unknown content_type {record['content_type']!r:.40}: contents not parsed")
+        head = b""
+    return _finish(record, raw_bytes, source, len(contents), head, problems)
+
+
+def _json_text(fields: Mapping[bytes, bytes], name: bytes, problems: Problems) -> str | None:
+    raw = fields.get(name)
+    if raw is None:
+        return None
+    ok, value = decode_json_field(name.decode(), raw, problems)
+    if ok and (value is None or isinstance(value, str)):
+        return value
+    text = raw.decode("utf-8", "replace")
+    if ok:
+        problems.add(f"field {name.decode()!r} is not a string: {text[:40]!r}")
+    return text
+
+
+def _measure(contents: bytes, encoding: str | None, problems: Problems,
+             cap: int, head_bytes: int) -> tuple[int | None, str | None, bytes]:
+    if encoding is None:
+        return len(contents), "plain", contents[:head_bytes]
+    if encoding != "gzip":
+        problems.add(f"unknown encoding {encoding!r:.40}: raw size unknown")
+        return None, None, b""
+    size = measure_gzip(contents, cap=cap, head_bytes=head_bytes)
+    if size.error:
+        problems.add(size.error)
+    return size.raw_bytes, size.source, size.head
+
+
+def _finish(record: dict[str, Any], raw_bytes: int | None, source: str | None,
+            stored: int | None, head: bytes, problems: Problems) -> dict[str, Any]:
+    record.setdefault("stored_bytes", stored)
+    record["raw_bytes"] = raw_bytes
+    record["raw_bytes_source"] = source
+    record["compression_ratio"] = raw_bytes / stored if raw_bytes is not None and stored else None
+    record.update(_describe_head(head, complete=raw_bytes is not None and len(head) == raw_bytes,
+                                 problems=problems))
+    record["error"] = problems.text()
+    return record
+
+
+def _describe_head(head: bytes, *, complete: bool, problems: Problems) -> dict[str, Any]:
+    """value_type and exception name/message from the start of the JSON document."""
+    if not head:
+        return {"value_type": None, "is_exception": None, "exception_name": None,
+                "exception_message": None}
+    decode_text(head if complete else head[:-4], "contents", problems)
+    if complete:
+        return _from_document(head, problems)
+    return _from_prefix(head, problems)
+
+
+def _from_document(document: bytes, problems: Problems) -> dict[str, Any]:
+    try:
+        parsed = json.loads(document.decode("utf-8", "replace"))
+    except ValueError:
+        problems.add("contents are not JSON")
+        return _from_prefix(document, Problems())
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("value_type"), (str, type(None))):
+        problems.add("contents are not a Mognet value holder")
+        return {"value_type": None, "is_exception": None, "exception_name": None,
+                "exception_message": None}
+    value_type = parsed.get("value_type")
+    raw = parsed.get("raw_value")
+    is_exception = value_type == EXCEPTION_INFO_TYPE
+    info = raw if is_exception and isinstance(raw, dict) else {}
+    return {"value_type": value_type, "is_exception": is_exception,
+            "exception_name": _short(info.get("name")),
+            "exception_message": _short(info.get("message"), MESSAGE_CHARS)}
+
+
+def _from_prefix(head: bytes, problems: Problems) -> dict[str, Any]:
+    """Large documents: read the leading fields with patterns instead of a full parse."""
+    match = _VALUE_TYPE.search(head)
+    if match is None:
+        problems.add("no value_type in the first bytes of contents")
+        return {"value_type": None, "is_exception": None, "exception_name": None,
+                "exception_message": None}
+    value_type = _unescape(match[1])
+    is_exception = value_type == EXCEPTION_INFO_TYPE
+    name = _EXC_NAME.search(head) if is_exception else None
+    message = _EXC_MESSAGE.search(head) if is_exception else None
+    return {"value_type": value_type, "is_exception": is_exception,
+            "exception_name": _unescape(name[1]) if name else None,
+            "exception_message": _short(_unescape(message[1]), MESSAGE_CHARS) if message else None}
+
+
+def _unescape(raw: bytes) -> str:
+    text = raw.decode("utf-8", "replace")
+    try:
+        return str(json.loads(f'"{text}"'))
+    except ValueError:
+        # A string cut at the head's end may end inside an escape sequence.
+        return text
+
+
+def _short(value: Any, limit: int = 200) -> str | None:
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

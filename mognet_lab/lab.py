@@ -1,0 +1,148 @@
+"""Entry points: :func:`connect` -> :class:`Lab` -> :meth:`Lab.scan`, and :func:`discover_apps`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from .errors import AppNotFound, bad_option
+from .keys import KEY_KINDS, MOGNET_SCAN_PATTERN, app_scan_pattern, split_app
+from .reader import Node, iter_keys, open_node
+from .scanner import scan_app
+from .settings import ScanSettings
+from .snapshot import Snapshot
+
+__all__ = ["Lab", "connect", "discover_apps"]
+
+# Count columns of discover_apps, one per key kind.
+_KIND_COLUMNS = {"result": "results", "value": "values", "children": "children",
+                 "metadata": "metadata", "state": "states", "unknown": "unknown"}
+_APP_COLUMNS = ["app", "keys", *_KIND_COLUMNS.values()]
+
+
+class Lab:
+    """A read-only view of one Mognet app in one Redis.
+
+    Create it with :func:`connect`; each :meth:`scan` reads the app afresh.
+    """
+
+    def __init__(self, nodes: tuple[Node, ...], app: str) -> None:
+        self.nodes = nodes
+        self.app = app
+
+    @property
+    def url(self) -> str:
+        """Where the app lives, password censored."""
+        return ", ".join(node.label for node in self.nodes)
+
+    def scan(self, *, progress: bool = True, limit: int | None = None,
+             batch: int = 1000, settings: ScanSettings | None = None) -> Snapshot:
+        """Read every key of the app into a :class:`~mognet_lab.Snapshot`.
+
+        Parameters
+        ----------
+        progress
+            Show a tqdm bar (a widget in Jupyter, text in a terminal).
+        limit
+            Stop after this many keys; the snapshot is then marked incomplete.
+        batch
+            Keys per SCAN call and per pipelined round trip.
+        settings
+            Further options (:class:`~mognet_lab.ScanSettings`); ``limit`` and
+            ``batch`` given here override it.
+        """
+        base = settings or ScanSettings()
+        chosen = ScanSettings(**{**base.__dict__, "limit": limit, "batch": batch})
+        return scan_app(self.nodes, self.app, chosen, url=self.url, progress=progress)
+
+    def close(self) -> None:
+        """Release the connections mognet_lab opened."""
+        for node in self.nodes:
+            node.close()
+
+    def __enter__(self) -> Lab:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Lab app={self.app!r} url={self.url!r}>"
+
+
+def connect(url_or_client: Any, *, app: str, check: bool = True) -> Lab:
+    """Connect to a Redis holding a Mognet app.
+
+    Parameters
+    ----------
+    url_or_client
+        ``redis://[user:password@]host:port/db`` (``rediss://`` for TLS), or a
+        ``redis.Redis`` client (it is not modified: mognet_lab opens its own pool).
+    app
+        The Mognet app's name (the ``{app}`` in ``{app}.mognet.result.*``).
+    check
+        Ping the server, and raise :class:`~mognet_lab.errors.AppNotFound`
+        (naming the apps that exist) when the app has no keys.
+    """
+    if not isinstance(app, str) or not app:
+        raise bad_option("app", app, "the Mognet app's name, a non-empty string")
+    node = open_node(url_or_client)
+    lab = Lab((node,), app)
+    if check:
+        try:
+            node.call("PING")
+            _require_app(node, app)
+        except Exception:
+            lab.close()
+            raise
+    return lab
+
+
+def _require_app(node: Node, app: str) -> None:
+    reply = node.call("SCAN", 0, "MATCH", app_scan_pattern(app), "COUNT", 1000)
+    cursor, keys = reply
+    while not keys and int(cursor) != 0:
+        cursor, keys = node.call("SCAN", cursor, "MATCH", app_scan_pattern(app), "COUNT", 1000)
+    if keys:
+        return
+    known = _count_apps(node, progress=False)["app"].tolist()
+    hint = f"apps found: {', '.join(repr(a) for a in known[:10])}" if known else \
+        "no Mognet keys at all in this database (is the db number in the URL right?)"
+    raise AppNotFound(f"No keys of Mognet app {app!r} at {node.label}; {hint}.",
+                      app=app, known_apps=known)
+
+
+def discover_apps(url_or_client: Any, *, progress: bool = False) -> pd.DataFrame:
+    """Which Mognet apps live in this Redis, with key counts by kind.
+
+    One SCAN over ``*.mognet.*``; columns ``app``, ``keys``, ``results``,
+    ``values``, ``children``, ``metadata``, ``states`` and ``unknown`` are
+    counts, largest app first.
+    """
+    node = open_node(url_or_client)
+    try:
+        node.call("PING")
+        return _count_apps(node, progress=progress)
+    finally:
+        node.close()
+
+
+def _count_apps(node: Node, *, progress: bool) -> pd.DataFrame:
+    from .progress import progress_bar
+
+    counts: dict[str, dict[str, int]] = {}
+    bar = progress_bar(progress, desc="Finding apps")
+    for keys in iter_keys(node, MOGNET_SCAN_PATTERN, count=1000, seen=set()):
+        for key in keys:
+            found = split_app(key)
+            if found is not None:
+                app_counts = counts.setdefault(found[0], dict.fromkeys(KEY_KINDS, 0))
+                app_counts[found[1]] += 1
+        bar.update(len(keys))
+    bar.close()
+    rows = [{"app": app, "keys": sum(c.values()), **{_KIND_COLUMNS[k]: n for k, n in c.items()}}
+            for app, c in counts.items()]
+    frame = pd.DataFrame(rows, columns=_APP_COLUMNS)
+    frame = frame.astype({c: "Int64" for c in _APP_COLUMNS[1:]}).astype({"app": "string"})
+    return frame.sort_values(["keys", "app"], ascending=[False, True], ignore_index=True)

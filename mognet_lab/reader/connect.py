@@ -1,0 +1,46 @@
+"""Open a private, read-only view of a Redis server from a URL or a client."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+
+from ..errors import bad_option
+from ..urls import censor_url, check_redis_url
+from .node import Node
+
+__all__ = ["open_node", "describe_client"]
+
+_TIMEOUTS = {"socket_connect_timeout": 5.0, "socket_timeout": 60.0}
+
+
+def open_node(url_or_client: Any) -> Node:
+    """A :class:`Node` with its own connection pool (the caller's client is never changed).
+
+    The private pool reads raw bytes (values are binary gzip) over RESP2,
+    whatever the caller's client was configured for.
+    """
+    if isinstance(url_or_client, str):
+        url = check_redis_url(url_or_client)
+        client = redis.Redis.from_url(url, decode_responses=False, **_TIMEOUTS)
+        return Node(client, label=censor_url(url))
+    pool = getattr(url_or_client, "connection_pool", None)
+    if not isinstance(url_or_client, redis.Redis) or pool is None:
+        raise bad_option("url_or_client", type(url_or_client).__name__,
+                         "a redis:// or rediss:// URL, or a redis.Redis client")
+    kwargs = dict(pool.connection_kwargs)
+    kwargs["decode_responses"] = False
+    if "protocol" in kwargs:
+        kwargs["protocol"] = 2
+    private = redis.ConnectionPool(connection_class=pool.connection_class, **kwargs)
+    return Node(redis.Redis(connection_pool=private), label=describe_client(kwargs))
+
+
+def describe_client(kwargs: dict[str, Any]) -> str:
+    """A URL-like label for connection kwargs, never showing the password."""
+    if kwargs.get("path"):
+        return f"unix://{kwargs['path']}?db={kwargs.get('db', 0)}"
+    user = kwargs.get("username")
+    auth = f"{user}:***@" if user else (":***@" if kwargs.get("password") else "")
+    return f"redis://{auth}{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"

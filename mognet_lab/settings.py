@@ -1,0 +1,55 @@
+"""Scan settings: one frozen dataclass passed explicitly down the pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import bad_option
+
+__all__ = ["ScanSettings"]
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    """How a scan reads Redis.
+
+    Attributes
+    ----------
+    batch
+        Keys asked for per SCAN call and read per pipelined round trip. Larger
+        batches mean fewer round trips; each call's server time grows with it.
+    limit
+        Stop after this many keys (``None``: read them all). A limited
+        snapshot is marked ``complete=False``.
+    memory_samples
+        ``SAMPLES`` for MEMORY USAGE (``None``: the server default, 5; 0: exact).
+    decompress_cap
+        At most this many bytes of one value are decompressed (gzip bombs and
+        corrupt values cannot exhaust memory); past it, the gzip trailer gives
+        the size.
+    head_bytes
+        Uncompressed bytes of a value parsed for its type and exception name.
+    max_members_per_call
+        Children sets larger than this are read with SSCAN pages.
+    """
+
+    batch: int = 1000
+    limit: int | None = None
+    memory_samples: int | None = None
+    decompress_cap: int = 1 << 20
+    head_bytes: int = 16 << 10
+    max_members_per_call: int = 10_000
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.batch, int) or not 1 <= self.batch <= 100_000:
+            raise bad_option("batch", self.batch, "an integer from 1 to 100000")
+        if self.limit is not None and (not isinstance(self.limit, int) or self.limit < 1):
+            raise bad_option("limit", self.limit, "None or a positive integer")
+        if self.memory_samples is not None and (
+            not isinstance(self.memory_samples, int) or self.memory_samples < 0
+        ):
+            raise bad_option("memory_samples", self.memory_samples, "None or an integer >= 0")
+        for name in ("decompress_cap", "head_bytes", "max_members_per_call"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise bad_option(name, value, "a positive integer")
