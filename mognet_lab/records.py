@@ -9,13 +9,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .decode import decode_children, decode_json_hash, decode_result, decode_value, flatten
-from .keys import (KIND_CHILDREN, KIND_METADATA, KIND_RESULT, KIND_STATE, KIND_UNKNOWN,
-                   KIND_VALUE)
-from .reader.fetch import KeyReply
+from .decode import ResultDecoder, decode_children, decode_json_hash, decode_value, flatten
+from .keys import KIND_CHILDREN, KIND_METADATA, KIND_RESULT, KIND_STATE, KIND_VALUE
+from .raw import KeyReply
 from .settings import ScanSettings
 
-__all__ = ["Rows", "collect", "SET_SIZES"]
+__all__ = ["Rows", "Collector", "SET_SIZES"]
 
 # A private frame: members per children set, joined onto results.
 SET_SIZES = "_set_sizes"
@@ -48,32 +47,45 @@ def _ttl_s(pttl_ms: int | None) -> float | None:
     return pttl_ms / 1000 if pttl_ms is not None and pttl_ms >= 0 else None
 
 
-def collect(reply: KeyReply, rows: Rows, settings: ScanSettings) -> None:
-    """Add ``reply`` to ``rows`` (the keys frame plus its kind's frame)."""
-    kind, owner = reply.parsed
-    ttl_s = _ttl_s(reply.pttl_ms)
-    key = reply.key.decode("utf-8", "backslashreplace")
-    rows.add("keys", {"key": key, "kind": kind, "result_id": owner, "redis_type": reply.redis_type,
-                      "memory_bytes": reply.memory_bytes, "ttl_s": ttl_s, "error": reply.error})
-    if kind == KIND_UNKNOWN:
-        return
-    common = {"ttl_s": ttl_s, "memory_bytes": reply.memory_bytes}
-    unreadable = reply.data is None
-    if kind == KIND_RESULT:
-        record = {"result_id": owner} if unreadable else decode_result(owner, reply.data)
-        rows.add("results", {**record, **common, "error": _join(reply.error, record.get("error"))})
-    elif kind == KIND_VALUE:
-        record = {"result_id": owner} if unreadable else decode_value(
+class Collector:
+    """Adds key replies to :class:`Rows`, one scan's decoders and settings at hand."""
+
+    def __init__(self, settings: ScanSettings) -> None:
+        self.rows = Rows()
+        self.settings = settings
+        self._results = ResultDecoder()
+
+    def add(self, reply: KeyReply) -> None:
+        """Add ``reply`` to the keys frame and to its kind's frame."""
+        kind, owner = reply.parsed
+        ttl_s = _ttl_s(reply.pttl_ms)
+        key = reply.key.decode("utf-8", "backslashreplace")
+        rows = self.rows
+        rows.add("keys", {"key": key, "kind": kind, "result_id": owner,
+                          "redis_type": reply.redis_type, "memory_bytes": reply.memory_bytes,
+                          "ttl_s": ttl_s, "error": reply.error})
+        common = {"ttl_s": ttl_s, "memory_bytes": reply.memory_bytes}
+        if kind == KIND_RESULT:
+            record = {"result_id": owner} if reply.data is None else \
+                self._results.decode(owner, reply.data)
+            rows.add("results", {**record, **common,
+                                 "error": _join(reply.error, record.get("error"))})
+        elif kind == KIND_VALUE:
+            self._add_value(reply, owner, common)
+        elif kind == KIND_CHILDREN:
+            _collect_children(reply, owner, rows)
+        elif kind == KIND_METADATA:
+            _collect_fields(rows, "metadata", {"result_id": owner}, reply, common)
+        elif kind == KIND_STATE:
+            _collect_fields(rows, "states", {"request_id": owner}, reply, common)
+
+    def _add_value(self, reply: KeyReply, owner: str | None, common: dict[str, Any]) -> None:
+        settings = self.settings
+        record = {"result_id": owner} if reply.data is None else decode_value(
             owner, reply.data, decompress_cap=settings.decompress_cap,
             head_bytes=settings.head_bytes)
-        rows.add("values", {**record, **common, "redis_encoding": reply.redis_encoding,
-                            "error": _join(reply.error, record.get("error"))})
-    elif kind == KIND_CHILDREN:
-        _collect_children(reply, owner, rows)
-    elif kind == KIND_METADATA:
-        _collect_fields(rows, "metadata", {"result_id": owner}, reply, common)
-    elif kind == KIND_STATE:
-        _collect_fields(rows, "states", {"request_id": owner}, reply, common)
+        self.rows.add("values", {**record, **common, "redis_encoding": reply.redis_encoding,
+                                 "error": _join(reply.error, record.get("error"))})
 
 
 def _collect_children(reply: KeyReply, parent: str | None, rows: Rows) -> None:

@@ -11,7 +11,7 @@ from .frames import build_frames
 from .keys import app_scan_pattern, parse_key
 from .progress import progress_bar
 from .reader import Node, fetch_batch, iter_keys, read_server, supports_no_touch
-from .records import Rows, collect
+from .records import Collector
 from .settings import ScanSettings
 from .snapshot import Provenance, Snapshot
 
@@ -25,32 +25,34 @@ def scan_app(nodes: Sequence[Node], app: str, settings: ScanSettings, *, url: st
     servers = [read_server(node) for node in nodes]
     for node, server in zip(nodes, servers):
         node.no_touch = supports_no_touch(server.get("redis_version"))
-    rows, seen = Rows(), set()
+        node.try_scripting(server.get("redis_version"))
+    collector, seen = Collector(settings), set()
     complete = True
     bar = progress_bar(progress, desc=f"Scanning {app}", total=settings.limit)
     try:
         for node in nodes:
-            complete = _scan_node(node, app, settings, rows, seen, bar) and complete
+            complete = _scan_node(node, app, collector, seen, bar) and complete
             if not complete:
                 break
     finally:
         bar.close()
     provenance = Provenance(app=app, url=url, scanned_at=started,
                             duration_s=time.perf_counter() - clock, settings=settings,
-                            complete=complete, keys_read=rows.counts.get("keys", 0),
+                            complete=complete, keys_read=collector.rows.counts.get("keys", 0),
                             version=__version__)
-    return Snapshot(build_frames(rows, servers), provenance)
+    return Snapshot(build_frames(collector.rows, servers), provenance)
 
 
-def _scan_node(node: Node, app: str, settings: ScanSettings, rows: Rows, seen: set[bytes],
+def _scan_node(node: Node, app: str, collector: Collector, seen: set[bytes],
                bar: object) -> bool:
     """Scan one node; False when ``settings.limit`` stopped it early."""
+    settings, rows = collector.settings, collector.rows
     for keys in iter_keys(node, app_scan_pattern(app), count=settings.batch, seen=seen):
         room = None if settings.limit is None else settings.limit - rows.counts.get("keys", 0)
         batch = keys if room is None else keys[:room]
         replies = fetch_batch(node, [(key, parse_key(app, key)) for key in batch], settings)
         for reply in replies:
-            collect(reply, rows, settings)
+            collector.add(reply)
         bar.update(len(batch))  # type: ignore[attr-defined]
         if room is not None and len(keys) >= room:
             return False

@@ -31,6 +31,12 @@ class ScanSettings:
         Uncompressed bytes of a value parsed for its type and exception name.
     max_members_per_call
         Children sets larger than this are read with SSCAN pages.
+    max_hash_fields
+        Hashes with more fields than this are not read (an error row says so);
+        Mognet's own hashes have a dozen.
+    max_fetch_bytes
+        A value's contents larger than this are not transferred whole: only
+        their size, first ``head_bytes`` and gzip trailer.
     """
 
     batch: int = 1000
@@ -39,6 +45,8 @@ class ScanSettings:
     decompress_cap: int = 1 << 20
     head_bytes: int = 16 << 10
     max_members_per_call: int = 10_000
+    max_hash_fields: int = 10_000
+    max_fetch_bytes: int = 1 << 20
 
     def __post_init__(self) -> None:
         if not isinstance(self.batch, int) or not 1 <= self.batch <= 100_000:
@@ -49,7 +57,8 @@ class ScanSettings:
             not isinstance(self.memory_samples, int) or self.memory_samples < 0
         ):
             raise bad_option("memory_samples", self.memory_samples, "None or an integer >= 0")
-        for name in ("decompress_cap", "head_bytes", "max_members_per_call"):
+        for name in ("decompress_cap", "head_bytes", "max_members_per_call",
+                     "max_hash_fields", "max_fetch_bytes"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise bad_option(name, value, "a positive integer")

@@ -1,7 +1,7 @@
 """Pure decoders: raw Redis replies (bytes) -> plain records. They never raise on bad data."""
 
 from .hashes import decode_children, decode_json_hash, flatten
-from .result import READY_STATES, RESULT_STATES, decode_result
+from .result import READY_STATES, RESULT_STATES, ResultDecoder
 from .value import EXCEPTION_INFO_TYPE, NOT_READY_NAME, decode_value
 
 __all__ = [
@@ -11,7 +11,7 @@ __all__ = [
     "NOT_READY_NAME",
     "decode_children",
     "decode_json_hash",
-    "decode_result",
+    "ResultDecoder",
     "decode_value",
     "flatten",
 ]

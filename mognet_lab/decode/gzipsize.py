@@ -1,8 +1,9 @@
 """How big a gzip stream is once uncompressed, without trusting it.
 
 Decompression output is capped, so a gzip bomb or a corrupt value costs at
-most ``cap`` bytes of memory; past the cap the RFC 1952 trailer (ISIZE, the
-size modulo 2**32) is used when it cannot be ambiguous.
+most ``cap`` bytes of memory; past the cap (or past the end of a clipped
+prefix) the RFC 1952 trailer (ISIZE, the size modulo 2**32) gives the size
+when it cannot be ambiguous.
 """
 
 from __future__ import annotations
@@ -27,13 +28,18 @@ class GzipSize(NamedTuple):
     error: str | None
 
 
-def measure_gzip(data: bytes, *, cap: int, head_bytes: int) -> GzipSize:
-    """Measure ``data`` (one or more gzip members), decompressing at most ``cap`` bytes."""
+def measure_gzip(data: bytes, *, cap: int, head_bytes: int, stored_size: int | None = None,
+                 trailer: bytes | None = None) -> GzipSize:
+    """Measure a gzip stream (one or more members), decompressing at most ``cap`` bytes.
+
+    ``data`` is the whole stream, or only its first bytes when ``stored_size``
+    and ``trailer`` (its last 4 bytes) are given.
+    """
     if not data:
         return GzipSize(None, None, b"", "empty gzip stream")
-    produced = 0
-    head = bytearray()
-    rest = data
+    clipped = trailer is not None
+    size = stored_size if clipped else len(data)
+    produced, head, rest = 0, bytearray(), data
     try:
         while rest:
             inflater = zlib.decompressobj(wbits=31)
@@ -42,9 +48,10 @@ def measure_gzip(data: bytes, *, cap: int, head_bytes: int) -> GzipSize:
                 produced += len(piece)
                 if len(head) < head_bytes:
                     head += piece[: head_bytes - len(head)]
-                if produced > cap:
-                    return _from_trailer(data, produced, bytes(head), cap)
                 rest = inflater.unconsumed_tail
+                if produced > cap or (clipped and not piece and not rest):
+                    tail = trailer if clipped else data[-4:]
+                    return _from_trailer(tail, size or 0, produced, bytes(head), cap, clipped)
                 if not piece and not rest:
                     return GzipSize(None, None, bytes(head), "truncated gzip stream")
             rest = inflater.unused_data
@@ -53,11 +60,14 @@ def measure_gzip(data: bytes, *, cap: int, head_bytes: int) -> GzipSize:
     return GzipSize(produced, "decompressed", bytes(head), None)
 
 
-def _from_trailer(data: bytes, produced: int, head: bytes, cap: int) -> GzipSize:
-    isize = int.from_bytes(data[-4:], "little")
-    if len(data) * MAX_DEFLATE_RATIO >= 2**32:
-        return GzipSize(None, None, head, f"decompresses to more than {cap} bytes "
-                        "(the decompression cap) and its size may exceed 4 GiB: size unknown")
+def _from_trailer(tail: bytes, stored: int, produced: int, head: bytes, cap: int,
+                  clipped: bool) -> GzipSize:
+    isize = int.from_bytes(tail[-4:], "little")
+    reason = "was too large to fetch whole" if clipped else \
+        f"decompresses to more than {cap} bytes (the decompression cap)"
+    if stored * MAX_DEFLATE_RATIO >= 2**32:
+        return GzipSize(None, None, head, f"value {reason} and may exceed 4 GiB "
+                        "uncompressed: size unknown")
     if isize < produced:
         return GzipSize(None, None, head, f"gzip trailer says {isize} bytes but more than "
                         f"{produced} were decompressed: corrupt or not one stream")

@@ -10,6 +10,7 @@ import json
 import re
 from typing import Any, Mapping
 
+from ..raw import Clipped
 from .common import Problems, decode_json_field, decode_text
 from .gzipsize import measure_gzip
 
@@ -40,13 +41,13 @@ def decode_value(
     if contents is None:
         problems.add("no 'contents' field")
         return _finish(record, None, None, None, b"", problems)
-    record["stored_bytes"] = len(contents)
+    record["stored_bytes"] = contents.size if isinstance(contents, tuple) else len(contents)
     raw_bytes, source, head = _measure(contents, record["encoding"], problems,
                                        decompress_cap, head_bytes)
     if record["content_type"] != "application/json":
         problems.add(f"unknown content_type {record['content_type']!r:.40}: contents not parsed")
         head = b""
-    return _finish(record, raw_bytes, source, len(contents), head, problems)
+    return _finish(record, raw_bytes, source, record["stored_bytes"], head, problems)
 
 
 def _json_text(fields: Mapping[bytes, bytes], name: bytes, problems: Problems) -> str | None:
@@ -62,14 +63,18 @@ def _json_text(fields: Mapping[bytes, bytes], name: bytes, problems: Problems) -
     return text
 
 
-def _measure(contents: bytes, encoding: str | None, problems: Problems,
+def _measure(contents: bytes | Clipped, encoding: str | None, problems: Problems,
              cap: int, head_bytes: int) -> tuple[int | None, str | None, bytes]:
+    clipped = contents if isinstance(contents, tuple) else None
+    data = clipped.head if clipped else contents
     if encoding is None:
-        return len(contents), "plain", contents[:head_bytes]
+        return (clipped.size if clipped else len(data)), "plain", data[:head_bytes]
     if encoding != "gzip":
         problems.add(f"unknown encoding {encoding!r:.40}: raw size unknown")
         return None, None, b""
-    size = measure_gzip(contents, cap=cap, head_bytes=head_bytes)
+    size = measure_gzip(data, cap=cap, head_bytes=head_bytes,
+                        stored_size=clipped.size if clipped else None,
+                        trailer=clipped.tail if clipped else None)
     if size.error:
         problems.add(size.error)
     return size.raw_bytes, size.source, size.head

@@ -1,10 +1,10 @@
 """The reader: the only layer that sends commands to Redis (read-only allow-list)."""
 
 from .connect import open_node
-from .fetch import KeyReply, fetch_batch
+from .fetch import fetch_batch
 from .node import ALLOWED_COMMANDS, Node
 from .scan import iter_keys
 from .server import read_server, supports_no_touch
 
-__all__ = ["ALLOWED_COMMANDS", "KeyReply", "Node", "fetch_batch", "iter_keys", "open_node",
+__all__ = ["ALLOWED_COMMANDS", "Node", "fetch_batch", "iter_keys", "open_node",
            "read_server", "supports_no_touch"]

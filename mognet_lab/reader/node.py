@@ -7,6 +7,8 @@ nothing above this layer assumes there is a single server.
 
 from __future__ import annotations
 
+import hashlib
+from importlib import resources
 from typing import Any, Sequence
 
 import redis
@@ -21,8 +23,13 @@ __all__ = ["ALLOWED_COMMANDS", "Command", "Node"]
 # expires or refreshes a key.
 ALLOWED_COMMANDS = frozenset({
     "SCAN", "SSCAN", "TYPE", "PTTL", "MEMORY USAGE", "OBJECT ENCODING", "HGETALL",
-    "SCARD", "SMEMBERS", "INFO", "CONFIG GET", "CLIENT NO-TOUCH", "PING", "DBSIZE",
+    "SCARD", "SMEMBERS", "HLEN", "INFO", "CONFIG GET", "CLIENT NO-TOUCH", "PING", "DBSIZE",
+    # Only ever with mognet_lab's own script, which is declared no-writes: the
+    # *_RO variants make the server itself refuse any write it might attempt.
+    "EVALSHA_RO", "EVAL_RO",
 })
+_SCRIPT = resources.files(__package__).joinpath("script.lua").read_text(encoding="utf-8")
+_SCRIPT_SHA = hashlib.sha1(_SCRIPT.encode()).hexdigest()
 Command = Sequence[Any]
 
 
@@ -55,6 +62,7 @@ class Node:
         self._client = client
         self.label = label
         self.no_touch = False
+        self.scripting = False
 
     def call(self, *command: Any) -> Any:
         """Send one allowed command and return its reply."""
@@ -83,6 +91,41 @@ class Node:
         except (rex.RedisError, OSError) as exc:
             raise translate_error(exc, self.label) from exc
         return replies[1:-1] if wrap else replies
+
+    def run_script(self, keys: Sequence[bytes], args: Sequence[Any]) -> list[Any]:
+        """Run the batch reader script (see ``script.lua``) over ``keys``."""
+        tail = (len(keys), *keys, *args)
+        try:
+            return self._run_script(("EVALSHA_RO", _SCRIPT_SHA, *tail))
+        except rex.NoScriptError:
+            return self._run_script(("EVAL_RO", _SCRIPT, *tail))
+
+    def _run_script(self, command: Command) -> list[Any]:
+        _check_allowed([command])
+        try:
+            if not self.no_touch:
+                return list(self._client.execute_command(*command))
+            pipe = self._client.pipeline(transaction=False)
+            pipe.execute_command("CLIENT", "NO-TOUCH", "ON")
+            pipe.execute_command(*command)
+            pipe.execute_command("CLIENT", "NO-TOUCH", "OFF")
+            return list(pipe.execute()[1])
+        except rex.NoScriptError:
+            raise
+        except (rex.RedisError, OSError) as exc:
+            raise translate_error(exc, self.label) from exc
+
+    def try_scripting(self, version: str | None) -> bool:
+        """Use the batch script when the server has read-only scripts and allows them."""
+        major = int((version or "0").split(".")[0] or 0)
+        if major < 7:
+            return False
+        try:
+            self.run_script([], ["", 1, 1, 1, 1])
+        except Exception:  # noqa: BLE001 - any refusal means: use pipelines
+            return False
+        self.scripting = True
+        return True
 
     def close(self) -> None:
         """Release this node's connections."""
