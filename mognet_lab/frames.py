@@ -1,7 +1,8 @@
-"""Records -> the snapshot's DataFrames, with the schemas of :mod:`.schemas`.
+"""Column lists -> the snapshot's DataFrames, with the schemas of :mod:`.schemas`.
 
-Also derives the per-result columns that join several keys: children count,
-value status and the memory of a result's whole family of keys.
+Also parses timestamps (vectorised) and derives the per-result columns that
+join several keys: children count, value status and the memory of a result's
+whole family of keys.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from typing import Any, Mapping
 import pandas as pd
 
 from . import schemas
-from .decode import NOT_READY_NAME, READY_STATES
-from .records import SET_SIZES, Rows
+from .format import NOT_READY_NAME, READY_STATES, TIME_FIELDS
+from .records import SET_SIZES, Columns
 
 __all__ = ["build_frames"]
 
@@ -20,21 +21,23 @@ _FAMILY = (("value", "value_memory_bytes"), ("children", "children_memory_bytes"
            ("metadata", "metadata_memory_bytes"))
 
 
-def _frame(rows: Rows, name: str) -> pd.DataFrame:
-    columns = rows.frames.get(name)
-    if not columns:
+def _frame(columns: Mapping[str, Columns], name: str) -> pd.DataFrame:
+    found = columns.get(name)
+    if found is None or not found.length:
         return schemas.empty_frame(name)
-    return schemas.conform(name, pd.DataFrame(columns))
+    return schemas.conform(name, found.data)
 
 
-def build_frames(rows: Rows, server_records: list[Mapping[str, Any]]) -> dict[str, pd.DataFrame]:
-    """All snapshot frames from the scan's rows and the server records."""
-    frames = {name: _frame(rows, name) for name in ("keys", "values", "children", "metadata",
-                                                    "states")}
+def build_frames(columns: Mapping[str, Columns],
+                 server_records: list[Mapping[str, Any]]) -> dict[str, pd.DataFrame]:
+    """All snapshot frames from the scan's columns and the server records."""
+    frames = {name: _frame(columns, name) for name in ("keys", "values", "children",
+                                                       "metadata", "states")}
     frames["server"] = schemas.conform("server", pd.DataFrame(list(server_records))) \
         if server_records else schemas.empty_frame("server")
-    set_sizes = pd.DataFrame(rows.frames.get(SET_SIZES, {"result_id": [], "member_count": []}))
-    frames["results"] = _results(_frame(rows, "results"), frames, set_sizes)
+    sizes = columns.get(SET_SIZES)
+    set_sizes = pd.DataFrame(sizes.data if sizes else {"result_id": [], "member_count": []})
+    frames["results"] = _results(columns.get("results"), frames, set_sizes)
     # SCAN order is arbitrary; a stable order makes snapshots comparable.
     frames["keys"] = frames["keys"].sort_values("key", ignore_index=True)
     frames["results"] = frames["results"].sort_values(["created", "result_id"],
@@ -42,8 +45,12 @@ def build_frames(rows: Rows, server_records: list[Mapping[str, Any]]) -> dict[st
     return frames
 
 
-def _results(results: pd.DataFrame, frames: Mapping[str, pd.DataFrame],
+def _results(found: Columns | None, frames: Mapping[str, pd.DataFrame],
              set_sizes: pd.DataFrame) -> pd.DataFrame:
+    if found is None or not found.length:
+        return schemas.empty_frame("results")
+    results = schemas.conform("results", found.data)
+    _note_bad_timestamps(results, found.data)
     ids = results["result_id"]
     results["queue_time"] = results["started"] - results["created"]
     results["duration"] = results["finished"] - results["started"]
@@ -51,17 +58,27 @@ def _results(results: pd.DataFrame, frames: Mapping[str, pd.DataFrame],
     results["unexpected_retries"] = retries.astype("Int64")
     counts = set_sizes.groupby("result_id")["member_count"].sum() if len(set_sizes) else None
     results["children_count"] = _lookup(ids, counts, fill=0)
-    keys = frames["keys"]
     results["has_metadata"] = ids.isin(frames["metadata"]["result_id"]).astype("boolean")
     results["value_status"] = _value_status(results, frames["values"])
-    total = results["memory_bytes"].fillna(0)
+    keys, total = frames["keys"], results["memory_bytes"].fillna(0)
     for kind, column in _FAMILY:
         of_kind = keys[keys["kind"] == kind]
         memory = of_kind.groupby("result_id", observed=True)["memory_bytes"].sum()
         results[column] = _lookup(ids, memory, fill=0)
         total = total + results[column]
     results["total_memory_bytes"] = total.astype("Int64")
-    return schemas.conform("results", results)
+    return results
+
+
+def _note_bad_timestamps(results: pd.DataFrame, raw: Mapping[str, list[Any]]) -> None:
+    """Timestamps pandas could not parse become NaT: say so in ``error``."""
+    for name in TIME_FIELDS:
+        given = pd.Series(raw.get(name, [None] * len(results)), dtype=object).notna()
+        bad = given & results[name].isna()
+        if bad.any():
+            note = f"field {name!r} is not an ISO-8601 timestamp"
+            error = results.loc[bad, "error"]
+            results.loc[bad, "error"] = error.where(error.isna(), error + "; " + note).fillna(note)
 
 
 def _lookup(ids: pd.Series, table: pd.Series | None, *, fill: int) -> pd.Series:
@@ -70,13 +87,13 @@ def _lookup(ids: pd.Series, table: pd.Series | None, *, fill: int) -> pd.Series:
     return ids.map(table).fillna(fill).astype("Int64")
 
 
-def _value_status(results: pd.DataFrame, values: pd.DataFrame) -> pd.Series:
+def _value_status(results: pd.DataFrame, values: pd.DataFrame) -> pd.Categorical:
     """present / not_ready / unreadable where a /value key exists, else lost / none."""
     by_id = values.drop_duplicates("result_id").set_index("result_id")
     status = pd.Series("present", index=by_id.index, dtype=object)
-    status[by_id["exception_name"].astype(object) == NOT_READY_NAME] = "not_ready"
+    status[(by_id["exception_name"].astype(object) == NOT_READY_NAME).to_numpy()] = "not_ready"
     status[by_id["value_type"].isna().to_numpy()] = "unreadable"
-    found = results["result_id"].map(status)
+    found = results["result_id"].map(status).astype(object)
     ready = results["state"].astype(object).isin(READY_STATES)
     missing = found.isna()
     found[missing & ready] = "lost"

@@ -1,46 +1,62 @@
-"""Turn one key's raw replies into rows of the snapshot frames (pure).
+"""Turn batches of raw key replies into frame columns (pure).
 
 Every key yields a ``keys`` row; keys of a known kind also yield a row in
 their own frame, with an ``error`` cell when they could not be fully read.
+Result hashes are decoded a column at a time, the rest a row at a time.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Sequence
 
 from .decode import ResultDecoder, decode_children, decode_json_hash, decode_value, flatten
 from .keys import KIND_CHILDREN, KIND_METADATA, KIND_RESULT, KIND_STATE, KIND_VALUE
 from .raw import KeyReply
 from .settings import ScanSettings
 
-__all__ = ["Rows", "Collector", "SET_SIZES"]
+__all__ = ["Columns", "Collector", "SET_SIZES"]
 
 # A private frame: members per children set, joined onto results.
 SET_SIZES = "_set_sizes"
 
 
-class Rows:
-    """Column lists for each frame, filled one record at a time."""
+class Columns:
+    """Column lists of one frame; columns first seen late are NA before."""
 
     def __init__(self) -> None:
-        self.frames: dict[str, dict[str, list[Any]]] = {}
-        self.counts: dict[str, int] = {}
+        self.data: dict[str, list[Any]] = {}
+        self.length = 0
+        self._shape: tuple[str, ...] = ()
 
-    def add(self, frame: str, record: dict[str, Any]) -> None:
-        columns = self.frames.setdefault(frame, {})
-        count = self.counts.get(frame, 0)
+    def add(self, record: dict[str, Any]) -> None:
+        shape = tuple(record)
+        if shape != self._shape:
+            self._widen(shape)
+        data = self.data
         for name, value in record.items():
-            column = columns.get(name)
-            if column is None:
-                # A column first seen late (metadata fields) is NA for earlier rows.
-                column = columns[name] = [None] * count
-            column.append(value)
-        self.counts[frame] = count + 1
-        if len(record) != len(columns):
-            for column in columns.values():
-                if len(column) == count:
-                    column.append(None)
+            data[name].append(value)
+        self.length += 1
+        if len(shape) != len(data):
+            self._pad()
+
+    def extend(self, columns: dict[str, list[Any]], length: int) -> None:
+        self._widen(tuple(columns))
+        for name, values in columns.items():
+            self.data[name].extend(values)
+        self.length += length
+        self._pad()
+
+    def _widen(self, shape: tuple[str, ...]) -> None:
+        for name in shape:
+            if name not in self.data:
+                self.data[name] = [None] * self.length
+        self._shape = shape
+
+    def _pad(self) -> None:
+        for values in self.data.values():
+            if len(values) < self.length:
+                values.extend([None] * (self.length - len(values)))
 
 
 def _ttl_s(pttl_ms: int | None) -> float | None:
@@ -48,73 +64,104 @@ def _ttl_s(pttl_ms: int | None) -> float | None:
 
 
 class Collector:
-    """Adds key replies to :class:`Rows`, one scan's decoders and settings at hand."""
+    """Adds batches of key replies to per-frame :class:`Columns`."""
 
     def __init__(self, settings: ScanSettings) -> None:
-        self.rows = Rows()
         self.settings = settings
+        self.frames: dict[str, Columns] = {}
         self._results = ResultDecoder()
 
-    def add(self, reply: KeyReply) -> None:
-        """Add ``reply`` to the keys frame and to its kind's frame."""
-        kind, owner = reply.parsed
-        ttl_s = _ttl_s(reply.pttl_ms)
-        key = reply.key.decode("utf-8", "backslashreplace")
-        rows = self.rows
-        rows.add("keys", {"key": key, "kind": kind, "result_id": owner,
-                          "redis_type": reply.redis_type, "memory_bytes": reply.memory_bytes,
-                          "ttl_s": ttl_s, "error": reply.error})
-        common = {"ttl_s": ttl_s, "memory_bytes": reply.memory_bytes}
-        if kind == KIND_RESULT:
-            record = {"result_id": owner} if reply.data is None else \
-                self._results.decode(owner, reply.data)
-            rows.add("results", {**record, **common,
-                                 "error": _join(reply.error, record.get("error"))})
-        elif kind == KIND_VALUE:
-            self._add_value(reply, owner, common)
-        elif kind == KIND_CHILDREN:
-            _collect_children(reply, owner, rows)
-        elif kind == KIND_METADATA:
-            _collect_fields(rows, "metadata", {"result_id": owner}, reply, common)
-        elif kind == KIND_STATE:
-            _collect_fields(rows, "states", {"request_id": owner}, reply, common)
+    def columns(self, frame: str) -> Columns:
+        found = self.frames.get(frame)
+        if found is None:
+            found = self.frames[frame] = Columns()
+        return found
 
-    def _add_value(self, reply: KeyReply, owner: str | None, common: dict[str, Any]) -> None:
+    @property
+    def keys_read(self) -> int:
+        return self.columns("keys").length
+
+    def add_batch(self, replies: Sequence[KeyReply]) -> None:
+        """Add every reply to the keys frame and to its kind's frame."""
+        ttls = [_ttl_s(r.pttl_ms) for r in replies]
+        self.columns("keys").extend({
+            "key": [r.key.decode("utf-8", "backslashreplace") for r in replies],
+            "kind": [r.parsed.kind for r in replies],
+            "result_id": [r.parsed.owner_id for r in replies],
+            "redis_type": [r.redis_type for r in replies],
+            "memory_bytes": [r.memory_bytes for r in replies],
+            "ttl_s": ttls,
+            "error": [r.error for r in replies],
+        }, len(replies))
+        fast = [(r, ttl) for r, ttl in zip(replies, ttls)
+                if r.parsed.kind == KIND_RESULT and isinstance(r.data, tuple)]
+        if fast:
+            self._add_result_rows(fast)
+        for reply, ttl in zip(replies, ttls):
+            kind = reply.parsed.kind
+            if kind == KIND_RESULT and not isinstance(reply.data, tuple):
+                self._add_result_mapping(reply, ttl)
+            elif kind == KIND_VALUE:
+                self._add_value(reply, ttl)
+            elif kind == KIND_CHILDREN:
+                self._add_children(reply)
+            elif kind in (KIND_METADATA, KIND_STATE):
+                self._add_fields(reply, ttl)
+
+    def _add_result_rows(self, fast: list[tuple[KeyReply, float | None]]) -> None:
+        columns = self._results.decode_rows([r.parsed.owner_id or "" for r, _ in fast],
+                                            [r.data for r, _ in fast])
+        columns["ttl_s"] = [ttl for _, ttl in fast]
+        columns["memory_bytes"] = [r.memory_bytes for r, _ in fast]
+        self.columns("results").extend(columns, len(fast))
+
+    def _add_result_mapping(self, reply: KeyReply, ttl: float | None) -> None:
+        owner = reply.parsed.owner_id or ""
+        record = {"result_id": owner} if reply.data is None else \
+            self._results.decode_mapping(owner, reply.data)
+        self.columns("results").add({**record, "ttl_s": ttl, "memory_bytes": reply.memory_bytes,
+                                     "error": _join(reply.error, record.get("error"))})
+
+    def _add_value(self, reply: KeyReply, ttl: float | None) -> None:
+        owner = reply.parsed.owner_id or ""
         settings = self.settings
         record = {"result_id": owner} if reply.data is None else decode_value(
             owner, reply.data, decompress_cap=settings.decompress_cap,
             head_bytes=settings.head_bytes)
-        self.rows.add("values", {**record, **common, "redis_encoding": reply.redis_encoding,
-                                 "error": _join(reply.error, record.get("error"))})
+        self.columns("values").add({**record, "ttl_s": ttl, "memory_bytes": reply.memory_bytes,
+                                    "redis_encoding": reply.redis_encoding,
+                                    "error": _join(reply.error, record.get("error"))})
 
+    def _add_children(self, reply: KeyReply) -> None:
+        parent, rows = reply.parsed.owner_id, self.columns("children")
+        if reply.data is None:
+            rows.add({"parent_id": parent, "child_id": None,
+                      "error": reply.error or "members not read"})
+            return
+        child_ids, problems = decode_children(reply.data)
+        for child in child_ids:
+            rows.add({"parent_id": parent, "child_id": child, "error": None})
+        for problem in problems:
+            rows.add({"parent_id": parent, "child_id": None, "error": problem})
+        # children_count is SCARD's answer: every member, readable or not.
+        self.columns(SET_SIZES).add({"result_id": parent, "member_count": reply.member_count})
 
-def _collect_children(reply: KeyReply, parent: str | None, rows: Rows) -> None:
-    if reply.data is None:
-        rows.add("children", {"parent_id": parent, "child_id": None,
-                              "error": reply.error or "members not read"})
-        return
-    child_ids, problems = decode_children(reply.data)
-    for child in child_ids:
-        rows.add("children", {"parent_id": parent, "child_id": child, "error": None})
-    for problem in problems:
-        rows.add("children", {"parent_id": parent, "child_id": None, "error": problem})
-    # children_count is SCARD's answer: every member, readable or not.
-    rows.add(SET_SIZES, {"result_id": parent, "member_count": reply.member_count})
-
-
-def _collect_fields(rows: Rows, frame: str, ident: dict[str, Any], reply: KeyReply,
-                    common: dict[str, Any]) -> None:
-    if reply.data is None:
-        rows.add(frame, {**ident, **common, "field_count": None, "error": reply.error})
-        return
-    fields, error = decode_json_hash(reply.data)
-    record = {**ident, "field_count": len(fields), **common, "error": error}
-    if frame == "metadata":
-        flat = flatten(fields)
-        record.update({(f"meta.{k}" if k in record else k): v for k, v in flat.items()})
-    else:
-        record["fields"] = json.dumps(fields, sort_keys=True, default=str)
-    rows.add(frame, record)
+    def _add_fields(self, reply: KeyReply, ttl: float | None) -> None:
+        frame = "metadata" if reply.parsed.kind == KIND_METADATA else "states"
+        ident = {"result_id" if frame == "metadata" else "request_id": reply.parsed.owner_id}
+        common = {"ttl_s": ttl, "memory_bytes": reply.memory_bytes}
+        if reply.data is None:
+            self.columns(frame).add({**ident, "field_count": None, **common,
+                                     "error": reply.error})
+            return
+        fields, error = decode_json_hash(reply.data)
+        record = {**ident, "field_count": len(fields), **common, "error": error}
+        if frame == "metadata":
+            flat = flatten(fields)
+            record.update({(f"meta.{k}" if k in record else k): v for k, v in flat.items()})
+        else:
+            record["fields"] = json.dumps(fields, sort_keys=True, default=str)
+        self.columns(frame).add(record)
 
 
 def _join(*notes: str | None) -> str | None:

@@ -38,21 +38,20 @@ def scan_app(nodes: Sequence[Node], app: str, settings: ScanSettings, *, url: st
         bar.close()
     provenance = Provenance(app=app, url=url, scanned_at=started,
                             duration_s=time.perf_counter() - clock, settings=settings,
-                            complete=complete, keys_read=collector.rows.counts.get("keys", 0),
+                            complete=complete, keys_read=collector.keys_read,
                             version=__version__)
-    return Snapshot(build_frames(collector.rows, servers), provenance)
+    return Snapshot(build_frames(collector.frames, servers), provenance)
 
 
 def _scan_node(node: Node, app: str, collector: Collector, seen: set[bytes],
                bar: object) -> bool:
     """Scan one node; False when ``settings.limit`` stopped it early."""
-    settings, rows = collector.settings, collector.rows
+    settings = collector.settings
     for keys in iter_keys(node, app_scan_pattern(app), count=settings.batch, seen=seen):
-        room = None if settings.limit is None else settings.limit - rows.counts.get("keys", 0)
+        room = None if settings.limit is None else settings.limit - collector.keys_read
         batch = keys if room is None else keys[:room]
         replies = fetch_batch(node, [(key, parse_key(app, key)) for key in batch], settings)
-        for reply in replies:
-            collector.add(reply)
+        collector.add_batch(replies)
         bar.update(len(batch))  # type: ignore[attr-defined]
         if room is not None and len(keys) >= room:
             return False

@@ -140,23 +140,35 @@ def empty_frame(name: str) -> pd.DataFrame:
     return pd.DataFrame({col: pd.Series([], dtype=dtype) for col, dtype in schema.items()})
 
 
-def conform(name: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """Give ``frame`` the declared dtypes; declared columns first, extras after."""
+def conform(name: str, frame: pd.DataFrame | dict[str, list]) -> pd.DataFrame:
+    """Give ``frame`` (a DataFrame or column lists) the declared columns and dtypes.
+
+    Declared columns come first, in declared order; any others follow as they are.
+    """
     schema = SCHEMAS[name]
-    out = {}
-    for col, dtype in schema.items():
-        column = frame[col] if col in frame else pd.Series([None] * len(frame), index=frame.index)
-        out[col] = _as_dtype(column, dtype)
-    extras = {col: frame[col] for col in frame.columns if col not in schema}
-    result = pd.DataFrame({**out, **extras}, index=frame.index)
-    return result.reset_index(drop=True)
+    columns = frame if isinstance(frame, dict) else {c: frame[c] for c in frame.columns}
+    length = len(next(iter(columns.values()))) if columns else 0
+    out = {col: as_dtype(columns[col] if col in columns else [None] * length, dtype)
+           for col, dtype in schema.items()}
+    extras = {col: _extra(values) for col, values in columns.items() if col not in schema}
+    return pd.DataFrame({**out, **extras})
 
 
-def _as_dtype(column: pd.Series, dtype: object) -> pd.Series:
+def as_dtype(values: object, dtype: object) -> pd.Series:
+    """One column as ``dtype``; unparseable timestamps become NaT (callers check)."""
     if dtype == UTC_TIME:
-        return pd.to_datetime(column, utc=True, errors="coerce", format="ISO8601").astype(UTC_TIME)
+        return pd.Series(pd.to_datetime(values, utc=True, errors="coerce", format="ISO8601"),
+                         dtype=UTC_TIME)
     if dtype == TIMEDELTA:
-        return pd.to_timedelta(column, errors="coerce")
+        return pd.Series(pd.to_timedelta(values, errors="coerce"), dtype=TIMEDELTA)
     if dtype == FLOAT:
-        return pd.to_numeric(column, errors="coerce").astype(FLOAT)
-    return column.astype(dtype)
+        return pd.Series(pd.to_numeric(pd.Series(values, dtype=object), errors="coerce"),
+                         dtype=FLOAT)
+    if dtype == CATEGORY:
+        return pd.Series(pd.Categorical(pd.Series(values, dtype=object)))
+    return pd.Series(pd.array(values, dtype=dtype) if isinstance(values, list) else values,
+                     dtype=dtype)
+
+
+def _extra(values: object) -> pd.Series:
+    return values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)

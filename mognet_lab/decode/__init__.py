@@ -1,14 +1,10 @@
 """Pure decoders: raw Redis replies (bytes) -> plain records. They never raise on bad data."""
 
 from .hashes import decode_children, decode_json_hash, flatten
-from .result import READY_STATES, RESULT_STATES, ResultDecoder
-from .value import EXCEPTION_INFO_TYPE, NOT_READY_NAME, decode_value
+from .result import ResultDecoder
+from .value import decode_value
 
 __all__ = [
-    "READY_STATES",
-    "RESULT_STATES",
-    "EXCEPTION_INFO_TYPE",
-    "NOT_READY_NAME",
     "decode_children",
     "decode_json_hash",
     "ResultDecoder",

@@ -1,24 +1,26 @@
-"""Decode a Mognet result hash (``{app}.mognet.result.{uuid}``) into a record."""
+"""Decode Mognet result hashes (``{app}.mognet.result.{uuid}``) column by column.
+
+Result hashes arrive either as Mognet's fields in a fixed order (the common
+case, decoded a column at a time) or as a full field mapping (when a hash
+holds fields Mognet does not write). Both give the same columns. Timestamps
+are returned as ISO text and parsed, vectorised, when the frame is built.
+"""
 
 from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
-from .common import Problems, decode_json_field, decode_text, parse_utc
+from ..format import READY_STATES, RESULT_FIELDS, RESULT_STATES, TIME_FIELDS
+from .common import Problems, decode_json_field, decode_text
 
-__all__ = ["RESULT_FIELDS", "RESULT_STATES", "READY_STATES", "ResultDecoder"]
+__all__ = ["RESULT_FIELDS", "RESULT_STATES", "READY_STATES", "TIME_FIELDS", "ResultDecoder"]
 
-RESULT_STATES = ("PENDING", "RUNNING", "SUSPENDED", "SUCCESS", "FAILURE", "REVOKED", "INVALID")
-READY_STATES = frozenset({"SUCCESS", "FAILURE", "REVOKED", "INVALID"})
-_TIME_FIELDS = ("created", "started", "finished")
 _INT_FIELDS = ("number_of_starts", "number_of_stops")
-_TEXT_FIELDS = ("name", "node_id", "request_kwargs_repr")
-RESULT_FIELDS = ("id", "state", "parent_id", *_TEXT_FIELDS, *_INT_FIELDS, *_TIME_FIELDS)
-_FIELD_NAMES = {name.encode(): name for name in RESULT_FIELDS}
+_OUTPUT = ("result_id", *RESULT_FIELDS[1:], "extra_fields", "error")
 _CACHE_LIMIT = 50_000
+_MISSING = object()
 
 
 class ResultDecoder:
@@ -29,55 +31,58 @@ class ResultDecoder:
     """
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[str, bytes], tuple[Any, str | None]] = {}
+        self._cache: dict[tuple[str, bytes | None], tuple[Any, str | None]] = {}
 
-    def decode(self, result_id: str, fields: Mapping[bytes, bytes]) -> dict[str, Any]:
-        """Turn HGETALL of a result hash into a ``results`` record.
-
-        Never raises: a field that cannot be read becomes NA and is described
-        in the record's ``error``; fields Mognet does not write are kept, as
-        JSON text, in ``extra_fields``.
-        """
-        problems = Problems()
-        record: dict[str, Any] = {"result_id": result_id, "state": "PENDING",
-                                  "number_of_starts": 0, "number_of_stops": 0}
-        extra: dict[str, Any] = {}
-        for raw_name, raw_value in fields.items():
-            name = _FIELD_NAMES.get(raw_name)
-            if name is None:
-                self._keep_extra(raw_name, raw_value, extra, problems)
-            elif name in _TIME_FIELDS:
-                record[name] = _timestamp(name, raw_value, problems)
-            elif name == "id":
-                _check_id(result_id, raw_value, problems)
-            else:
-                value, note = self._field(name, raw_value)
-                record[name] = value
+    def decode_rows(self, ids: Sequence[str], rows: Sequence[Sequence[bytes | None]]
+                    ) -> dict[str, list[Any]]:
+        """Columns for results given as raw values in :data:`RESULT_FIELDS` order."""
+        notes: list[list[str]] = [[] for _ in ids]
+        columns: dict[str, list[Any]] = {"result_id": list(ids)}
+        raw_columns = list(zip(*rows)) if rows else [() for _ in RESULT_FIELDS]
+        for name, raw_column in zip(RESULT_FIELDS, raw_columns):
+            if name == "id":
+                _check_ids(ids, raw_column, notes)
+                continue
+            decode = _timestamp if name in TIME_FIELDS else self._field
+            values = columns[name] = []
+            for index, raw in enumerate(raw_column):
+                value, note = decode(name, raw)
+                values.append(value)
                 if note:
-                    problems.add(note)
-        if b"id" not in fields:
-            problems.add("no 'id' field")
+                    notes[index].append(note)
+        columns["extra_fields"] = [None] * len(ids)
+        columns["error"] = ["; ".join(n) if n else None for n in notes]
+        return columns
+
+    def decode_mapping(self, result_id: str, fields: Mapping[bytes, bytes]) -> dict[str, Any]:
+        """One result given as a full field mapping (it may hold unknown fields)."""
+        problems, extra = Problems(), {}
+        raw = [fields.get(name.encode()) for name in RESULT_FIELDS]
+        columns = self.decode_rows([result_id], [raw])
+        record = {name: column[0] for name, column in columns.items()}
+        known = {name.encode() for name in RESULT_FIELDS}
+        for raw_name, raw_value in fields.items():
+            if raw_name not in known:
+                name = decode_text(raw_name, "a field name", problems)
+                ok, value = decode_json_field(name, raw_value, problems)
+                extra[name] = value if ok else raw_value.decode("utf-8", "replace")
         record["extra_fields"] = json.dumps(extra, sort_keys=True) if extra else None
-        record["error"] = problems.text()
+        record["error"] = "; ".join(n for n in (record["error"], problems.text()) if n) or None
         return record
 
-    def _field(self, name: str, raw: bytes) -> tuple[Any, str | None]:
-        cached = self._cache.get((name, raw))
-        if cached is None:
+    def _field(self, name: str, raw: bytes | None) -> tuple[Any, str | None]:
+        cached = self._cache.get((name, raw), _MISSING)
+        if cached is _MISSING:
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             cached = self._cache[(name, raw)] = _decode_field(name, raw)
-        return cached
-
-    @staticmethod
-    def _keep_extra(raw_name: bytes, raw_value: bytes, extra: dict[str, Any],
-                    problems: Problems) -> None:
-        name = decode_text(raw_name, "a field name", problems)
-        ok, value = decode_json_field(name, raw_value, problems)
-        extra[name] = value if ok else raw_value.decode("utf-8", "replace")
+        return cached  # type: ignore[return-value]
 
 
-def _decode_field(name: str, raw: bytes) -> tuple[Any, str | None]:
+def _decode_field(name: str, raw: bytes | None) -> tuple[Any, str | None]:
+    if raw is None:
+        # Absent fields read as Mognet's defaults (a hash may hold only `id`).
+        return _DEFAULTS.get(name), None
     problems = Problems()
     ok, value = decode_json_field(name, raw, problems)
     if ok:
@@ -92,25 +97,35 @@ def _decode_field(name: str, raw: bytes) -> tuple[Any, str | None]:
     return value, problems.text()
 
 
-def _timestamp(name: str, raw: bytes, problems: Problems) -> datetime | None:
+_DEFAULTS = {"state": "PENDING", "number_of_starts": 0, "number_of_stops": 0}
+
+
+def _timestamp(name: str, raw: bytes | None) -> tuple[str | None, str | None]:
     # Mognet's timestamps are plain JSON strings or null: skip json.loads for them.
-    if raw == b"null":
-        return None
+    if raw is None or raw == b"null":
+        return None, None
     if raw[:1] == b'"' and raw[-1:] == b'"' and b"\\" not in raw:
-        text = raw[1:-1].decode("utf-8", "replace")
-        return parse_utc(name, text, problems)
+        return raw[1:-1].decode("utf-8", "replace"), None
+    problems = Problems()
     ok, value = decode_json_field(name, raw, problems)
-    return parse_utc(name, value, problems) if ok else None
+    if ok and value is not None and not isinstance(value, str):
+        problems.add(f"field {name!r} is not a timestamp: {value!r:.40}")
+        value = None
+    return value, problems.text()
 
 
-def _check_id(result_id: str, raw: bytes, problems: Problems) -> None:
-    if raw != b'"' + result_id.encode() + b'"':
-        problems.add(f"'id' field {raw[:50]!r} differs from the key's id")
+def _check_ids(ids: Sequence[str], raw_ids: Sequence[bytes | None], notes: list[list[str]]
+               ) -> None:
+    for index, (result_id, raw) in enumerate(zip(ids, raw_ids)):
+        if raw is None:
+            notes[index].append("no 'id' field")
+        elif raw != b'"' + result_id.encode() + b'"':
+            notes[index].append(f"'id' field {raw[:50]!r} differs from the key's id")
 
 
 def _state(value: Any, problems: Problems) -> str | None:
     if value is None:
-        return "PENDING"  # Mognet reads a missing/null state as PENDING
+        return "PENDING"  # Mognet reads a null state as PENDING
     if value not in RESULT_STATES:
         problems.add(f"unknown state {value!r:.40}")
     return value if isinstance(value, str) else json.dumps(value)

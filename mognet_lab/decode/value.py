@@ -10,14 +10,13 @@ import json
 import re
 from typing import Any, Mapping
 
+from ..format import EXCEPTION_INFO_TYPE, NOT_READY_NAME
 from ..raw import Clipped
 from .common import Problems, decode_json_field, decode_text
 from .gzipsize import measure_gzip
 
 __all__ = ["EXCEPTION_INFO_TYPE", "NOT_READY_NAME", "decode_value"]
 
-EXCEPTION_INFO_TYPE = "mognet.model.result:_ExceptionInfo"
-NOT_READY_NAME = "mognet.exceptions.result_exceptions:ResultNotReady"
 _KNOWN_FIELDS = {b"contents", b"encoding", b"content_type"}
 _JSON_STRING = r'"((?:[^"\\]|\\.)*)"'
 _VALUE_TYPE = re.compile(rb'"value_type"\s*:\s*' + _JSON_STRING.encode())
@@ -50,10 +49,15 @@ def decode_value(
     return _finish(record, raw_bytes, source, record["stored_bytes"], head, problems)
 
 
+_COMMON_TEXT = {b'"gzip"': "gzip", b"null": None, b'"application/json"': "application/json"}
+
+
 def _json_text(fields: Mapping[bytes, bytes], name: bytes, problems: Problems) -> str | None:
     raw = fields.get(name)
     if raw is None:
         return None
+    if raw in _COMMON_TEXT:
+        return _COMMON_TEXT[raw]
     ok, value = decode_json_field(name.decode(), raw, problems)
     if ok and (value is None or isinstance(value, str)):
         return value

@@ -1,15 +1,19 @@
-"""Read a batch of keys: one server-side read-only script call, or pipelines.
+"""Read a batch of keys in two pipelined round trips.
 
-Both ways produce the same raw facts per key (type, PTTL, MEMORY USAGE,
-element count, OBJECT ENCODING of values, and the hash fields or set members),
-handed on undecoded as :class:`KeyReply`.
+Round one asks every key's TTL, memory and size (and a result's Mognet
+fields, which are bounded); round two fetches what round one showed is safe
+to fetch: hash fields, set members, value contents (clipped server-side when
+very large). Replies are handed on raw, as :class:`~mognet_lab.raw.KeyReply`.
 """
 
 from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..keys import KIND_CHILDREN, KIND_UNKNOWN, KIND_VALUE, ParsedKey
+import redis.exceptions as rex
+
+from ..format import RESULT_FIELDS
+from ..keys import KIND_CHILDREN, KIND_RESULT, KIND_UNKNOWN, KIND_VALUE, ParsedKey
 from ..raw import Clipped, KeyReply
 from ..settings import ScanSettings
 from .node import Command, Node
@@ -19,116 +23,169 @@ __all__ = ["fetch_batch", "EXPECTED_TYPE"]
 
 EXPECTED_TYPE = {"result": "hash", "value": "hash", "children": "set",
                  "metadata": "hash", "state": "hash"}
+_RESULT_FIELDS = tuple(name.encode() for name in RESULT_FIELDS)
+_VALUE_META = (b"encoding", b"content_type")
+
+
+class _Key:
+    """One key's replies as they arrive over the two rounds."""
+
+    __slots__ = ("key", "parsed", "first", "data", "encoding", "error", "rtype")
+
+    def __init__(self, key: bytes, parsed: ParsedKey) -> None:
+        self.key, self.parsed = key, parsed
+        self.first: list[Any] = []
+        self.data: Any = None
+        self.encoding: Any = None
+        self.error: str | None = None
+        self.rtype: str | None = EXPECTED_TYPE.get(parsed.kind)
+
+
+def _first_round(key: bytes, kind: str, settings: ScanSettings) -> list[Command]:
+    memory: Command = (b"MEMORY", b"USAGE", key) if settings.memory_samples is None else \
+        (b"MEMORY", b"USAGE", key, b"SAMPLES", settings.memory_samples)
+    commands: list[Command] = [(b"PTTL", key), memory]
+    if kind == KIND_UNKNOWN:
+        commands.append((b"TYPE", key))
+    elif kind == KIND_CHILDREN:
+        commands.append((b"SCARD", key))
+    else:
+        commands.append((b"HLEN", key))
+    if kind == KIND_RESULT:
+        commands.append((b"HMGET", key, *_RESULT_FIELDS))
+    elif kind == KIND_VALUE:
+        commands += [(b"HSTRLEN", key, b"contents"), (b"HMGET", key, *_VALUE_META),
+                     (b"OBJECT", b"ENCODING", key)]
+    return commands
 
 
 def fetch_batch(node: Node, keys: Sequence[tuple[bytes, ParsedKey]],
                 settings: ScanSettings) -> list[KeyReply]:
     """Read ``keys``; keys that vanished (expired) since SCAN are left out."""
-    if not keys:
-        return []
-    if node.scripting:
-        raws = node.run_script([key for key, _ in keys], _script_args(keys, settings))
-    else:
-        raws = _pipelined(node, keys, settings)
-    replies = [_reply(key, parsed, raw, settings, node.label)
-               for (key, parsed), raw in zip(keys, raws)]
-    found = [reply for reply in replies if reply is not None]
-    return [_read_large_set(node, r, settings) if _needs_sscan(r) else r for r in found]
+    items = [_Key(key, parsed) for key, parsed in keys]
+    plans = [_first_round(item.key, item.parsed.kind, settings) for item in items]
+    replies = node.batch([command for plan in plans for command in plan])
+    position = 0
+    for item, plan in zip(items, plans):
+        item.first = replies[position:position + len(plan)]
+        position += len(plan)
+        _check_permission(item.first, node.label)
+    live = [item for item in items if _alive(item)]
+    _resolve_types(node, live)
+    _second_round(node, live, settings)
+    replies = [_reply(item) for item in live if item.rtype != "none"]
+    return read_large_sets(node, replies, settings)
 
 
-def _script_args(keys: Sequence[tuple[bytes, ParsedKey]], settings: ScanSettings) -> list[Any]:
-    samples = "" if settings.memory_samples is None else settings.memory_samples
-    return [samples, settings.max_hash_fields, settings.max_members_per_call,
-            settings.max_fetch_bytes, settings.head_bytes, *(p.kind for _, p in keys)]
+def _check_permission(replies: list[Any], where: str) -> None:
+    for reply in replies:
+        if isinstance(reply, rex.ResponseError) and is_permission_error(reply):
+            raise translate_error(reply, where)
 
 
-def _memory_command(key: bytes, settings: ScanSettings) -> Command:
-    if settings.memory_samples is None:
-        return ("MEMORY USAGE", key)
-    return ("MEMORY USAGE", key, "SAMPLES", settings.memory_samples)
+def _alive(item: _Key) -> bool:
+    pttl, memory = item.first[0], item.first[1]
+    # Expired or deleted between SCAN and this read: not an error, just gone.
+    return pttl != -2 and memory is not None
 
 
-def _pipelined(node: Node, keys: Sequence[tuple[bytes, ParsedKey]],
-               settings: ScanSettings) -> list[list[Any]]:
-    """Two round trips: type, TTL, memory and size first; then the contents."""
-    first: list[Command] = []
-    for key, parsed in keys:
-        size = ("SCARD", key) if parsed.kind == KIND_CHILDREN else ("HLEN", key)
-        first += [("TYPE", key), ("PTTL", key), _memory_command(key, settings), size]
-    answers = node.batch(first)
-    raws = [answers[i:i + 4] for i in range(0, len(answers), 4)]
-    second: list[Command] = []
-    wanted: list[tuple[int, str]] = []
-    for index, ((key, parsed), raw) in enumerate(zip(keys, raws)):
-        raw[0] = _text(raw[0])
-        for command, slot in _content_commands(key, parsed.kind, raw, settings):
-            second.append(command)
-            wanted.append((index, slot))
-        raw += [None, None]  # encoding, data
-    for (index, slot), answer in zip(wanted, node.batch(second) if second else []):
-        raws[index][4 if slot == "encoding" else 5] = answer
-    return [_clip_raw(raw, settings) for raw in raws]
+def _resolve_types(node: Node, items: list[_Key]) -> None:
+    """TYPE for unknown keys (asked in round one) and keys of the wrong type."""
+    wrong = []
+    for item in items:
+        size = item.first[2]
+        if item.parsed.kind == KIND_UNKNOWN:
+            item.rtype = _text(size)
+        elif isinstance(size, rex.ResponseError):
+            wrong.append(item)
+    for item, found in zip(wrong, node.batch([(b"TYPE", item.key) for item in wrong])):
+        item.rtype = _text(found)
+        item.error = f"expected a {EXPECTED_TYPE[item.parsed.kind]} for a " \
+                     f"{item.parsed.kind} key, found a {item.rtype}"
 
 
-def _content_commands(key: bytes, kind: str, raw: list[Any],
-                      settings: ScanSettings) -> list[tuple[Command, str]]:
-    rtype, count = raw[0], raw[3]
-    if kind == KIND_CHILDREN and rtype == "set":
-        fits = isinstance(count, int) and count <= settings.max_members_per_call
-        return [(("SMEMBERS", key), "data")] if fits else []
-    if kind in (KIND_UNKNOWN, KIND_CHILDREN) or rtype != "hash":
-        return []
-    commands: list[tuple[Command, str]] = []
-    if isinstance(count, int) and count <= settings.max_hash_fields:
-        commands.append((("HGETALL", key), "data"))
-    if kind == KIND_VALUE:
-        commands.append((("OBJECT ENCODING", key), "encoding"))
-    return commands
+def _second_round(node: Node, items: list[_Key], settings: ScanSettings) -> None:
+    commands: list[Command] = []
+    targets: list[_Key] = []
+    clip: list[_Key] = []
+    for item in items:
+        if item.error is not None or item.parsed.kind == KIND_UNKNOWN:
+            continue
+        command = _content_command(item, settings)
+        if command == "clip":
+            clip.append(item)
+        elif command is not None:
+            commands.append(command)
+            targets.append(item)
+    for item, reply in zip(targets, node.batch(commands)):
+        item.data = reply
+    if clip:
+        _clip(node, clip, settings)
 
 
-def _clip_raw(raw: list[Any], settings: ScanSettings) -> list[Any]:
-    """Client-side twin of the script's clipping, so both paths decode alike."""
-    data = raw[5]
-    if isinstance(data, dict):
-        contents = data.get(b"contents")
-        if isinstance(contents, bytes) and len(contents) > settings.max_fetch_bytes:
-            data[b"contents"] = Clipped(len(contents), contents[:settings.head_bytes],
-                                        contents[-4:])
-    return raw
+def _content_command(item: _Key, settings: ScanSettings) -> Command | str | None:
+    kind, size = item.parsed.kind, item.first[2]
+    if kind == KIND_CHILDREN:
+        return (b"SMEMBERS", item.key) if size <= settings.max_members_per_call else None
+    if kind == KIND_RESULT:
+        found = sum(value is not None for value in item.first[3])
+        if size <= found:
+            item.data = item.first[3]  # only Mognet's fields: round one has them all
+            return None
+    if size > settings.max_hash_fields:
+        item.error = (f"hash has {size} fields, more than max_hash_fields="
+                      f"{settings.max_hash_fields}: not read")
+        return None
+    if kind == KIND_VALUE and _only_mognet_value_fields(item):
+        if item.first[3] > settings.max_fetch_bytes:
+            return "clip"
+        return (b"HGET", item.key, b"contents")
+    return (b"HGETALL", item.key)
 
 
-def _reply(key: bytes, parsed: ParsedKey, raw: Any, settings: ScanSettings,
-           where: str) -> KeyReply | None:
-    for item in raw if isinstance(raw, list) else [raw]:
-        if isinstance(item, Exception) and is_permission_error(item):
-            raise translate_error(item, where)
-    rtype = _text(raw[0])
-    if rtype == "none" or raw[1] == -2:
-        return None  # expired or deleted between SCAN and this read: not an error
-    pttl, memory, count, encoding, data = (_int(raw[1]), _int(raw[2]), _int(raw[3]),
-                                           raw[4], raw[5])
-    expected = EXPECTED_TYPE.get(parsed.kind)
-    error = None
-    if expected is not None and rtype != expected:
-        error, data = f"expected a {expected} for a {parsed.kind} key, found a {rtype}", None
-    elif expected == "hash" and data is None:
-        error = (f"hash has {count} fields, more than max_hash_fields="
-                 f"{settings.max_hash_fields}: not read")
-    if isinstance(data, list) and expected == "hash":
+def _only_mognet_value_fields(item: _Key) -> bool:
+    """Whether HGET of ``contents`` gets everything: no other or missing fields."""
+    size, stored, meta = item.first[2], item.first[3], item.first[4]
+    if not isinstance(stored, int) or not isinstance(meta, list) or stored == 0:
+        return False
+    return size == 1 + sum(value is not None for value in meta)
+
+
+def _clip(node: Node, items: list[_Key], settings: ScanSettings) -> None:
+    """Large contents: size, head and trailer only, when the server runs scripts."""
+    if not node.scripting:
+        for item, reply in zip(items, node.batch([(b"HGET", i.key, b"contents") for i in items])):
+            item.data = reply
+        return
+    for item, reply in zip(items, node.clip_contents([i.key for i in items],
+                                                     settings.head_bytes)):
+        item.data = Clipped(int(reply[0]), reply[1], reply[2]) if reply else None
+
+
+def _reply(item: _Key) -> KeyReply:
+    pttl, memory, size = item.first[0], item.first[1], item.first[2]
+    kind, data = item.parsed.kind, item.data
+    if isinstance(data, rex.ResponseError):
+        item.error, data = f"could not be read: {data}", None
+    if kind == KIND_RESULT and isinstance(data, list) and item.data is item.first[3]:
+        data = tuple(data)
+    elif kind == KIND_VALUE and item.error is None and not isinstance(data, list):
+        # Round one read encoding and content_type; round two the contents.
+        meta = dict(zip(_VALUE_META, item.first[4]))
+        data = {k: v for k, v in meta.items() if v is not None} | (
+            {b"contents": data} if data is not None else {})
+    elif isinstance(data, list) and EXPECTED_TYPE.get(kind) == "hash":
         data = _pairs(data)
-    elif isinstance(data, (set, list)):
-        data = list(data)
-    enc = None if encoding is None or isinstance(encoding, Exception) else _text(encoding)
-    return KeyReply(key, parsed, rtype, pttl, memory, data, count, enc, error)
+    encoding = item.first[5] if kind == KIND_VALUE and len(item.first) > 5 else None
+    count = size if isinstance(size, int) else None
+    return KeyReply(item.key, item.parsed, item.rtype or "none", _int(pttl), _int(memory),
+                    data, count, None if isinstance(encoding, Exception) or encoding is None
+                    else _text(encoding), item.error)
 
 
 def _pairs(flat: list[Any]) -> dict[bytes, Any]:
     it = iter(flat)
-    pairs = dict(zip(it, it))
-    contents = pairs.get(b"contents")
-    if isinstance(contents, list):
-        pairs[b"contents"] = Clipped(int(contents[0]), contents[1], contents[2])
-    return pairs
+    return dict(zip(it, it))
 
 
 def _int(raw: Any) -> int | None:
@@ -139,11 +196,18 @@ def _text(raw: Any) -> str:
     return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 
 
+def read_large_sets(node: Node, replies: list[KeyReply], settings: ScanSettings
+                    ) -> list[KeyReply]:
+    """Children sets too large for one SMEMBERS, read in SSCAN pages."""
+    return [_sscan_members(node, r, settings) if _needs_sscan(r) else r for r in replies]
+
+
 def _needs_sscan(reply: KeyReply) -> bool:
-    return reply.redis_type == "set" and reply.parsed.kind == KIND_CHILDREN and reply.data is None
+    return reply.redis_type == "set" and reply.parsed.kind == KIND_CHILDREN and \
+        reply.data is None and reply.error is None
 
 
-def _read_large_set(node: Node, reply: KeyReply, settings: ScanSettings) -> KeyReply:
+def _sscan_members(node: Node, reply: KeyReply, settings: ScanSettings) -> KeyReply:
     # Pages keep each call short on sets with very many children.
     cursor, members = 0, []
     while True:
