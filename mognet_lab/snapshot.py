@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from .schemas import FRAME_NAMES
+from .schemas import FRAME_NAMES, conform, empty_frame
 from .settings import ScanSettings
 
 __all__ = ["Provenance", "Snapshot"]
@@ -40,6 +40,34 @@ class Snapshot:
     frames: Mapping[str, pd.DataFrame]
     provenance: Provenance
     _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_frames(cls, *, app: str, scanned_at: datetime, url: str = "(in memory)",
+                    complete: bool = True, **frames: pd.DataFrame | list[dict[str, Any]]
+                    ) -> Snapshot:
+        """A Snapshot from frames or lists of row dicts (missing frames are empty).
+
+        Every frame is given its declared schema; derived columns are taken as
+        given, not recomputed. Useful for loading saved data and for tests.
+        """
+        unknown = set(frames) - set(FRAME_NAMES)
+        if unknown:
+            from .errors import bad_option
+
+            raise bad_option("frames", sorted(unknown), "names from " + ", ".join(FRAME_NAMES))
+        built = {}
+        for name in FRAME_NAMES:
+            given = frames.get(name)
+            if given is None or len(given) == 0:
+                built[name] = empty_frame(name)
+            else:
+                built[name] = conform(name, given if isinstance(given, pd.DataFrame)
+                                      else pd.DataFrame(list(given)))
+        keys_read = len(built["keys"])
+        provenance = Provenance(app=app, url=url, scanned_at=scanned_at, duration_s=0.0,
+                                settings=ScanSettings(), complete=complete,
+                                keys_read=keys_read, version=_version())
+        return cls(built, provenance)
 
     def frame(self, name: str) -> pd.DataFrame:
         """The frame called ``name`` (one of :data:`mognet_lab.schemas.FRAME_NAMES`)."""
@@ -92,3 +120,9 @@ class Snapshot:
         partial = "" if p.complete else ", partial"
         return (f"<Snapshot app={p.app!r} url={p.url!r} at {p.scanned_at:%Y-%m-%d %H:%M:%S}Z: "
                 f"{sizes}{partial}>")
+
+
+def _version() -> str:
+    from ._version import __version__
+
+    return __version__
