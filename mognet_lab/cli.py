@@ -1,0 +1,157 @@
+"""The ``mognet-lab`` command: a thin layer mapping options onto library calls."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from . import __version__
+from .errors import (AccessDenied, AppNotFound, BadOption, InvalidURL, MognetLabError,
+                     RedisUnavailable)
+from .urls import censor_text
+
+__all__ = ["main", "EXIT_CODES"]
+
+# Exit codes a script can act on.
+EXIT_CODES = {
+    "ok": 0,
+    "error": 1,          # any other mognet_lab error
+    "usage": 2,          # bad command line (argparse) or bad option value
+    "unreachable": 3,    # Redis unreachable, TLS failure
+    "denied": 4,         # wrong password, ACL denial
+    "no_app": 5,         # the app has no keys in this Redis
+}
+_EPILOG = """\
+examples:
+  mognet-lab demo                                  scan a built-in demo (no Redis needed)
+  mognet-lab apps redis://localhost:6379/0         which Mognet apps live there
+  mognet-lab scan redis://localhost:6379/0 --app my_app
+  mognet-lab scan rediss://:PASSWORD@host:6380/0 --app my_app --frame values -o values.parquet
+
+exit codes: 0 ok, 1 error, 2 usage, 3 Redis unreachable / TLS, 4 access denied,
+5 app not found. mognet_lab only ever reads: it never writes, deletes or expires a key.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    from .schemas import FRAME_NAMES
+
+    parser = argparse.ArgumentParser(
+        prog="mognet-lab", epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Read a Mognet app's Redis keyspace (read-only) and explain its memory.")
+    parser.add_argument("--version", action="version", version=f"mognet-lab {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    apps = commands.add_parser("apps", help="list the Mognet apps in a Redis, with key counts")
+    apps.add_argument("url", help="redis://[user:password@]host:port/db (rediss:// for TLS)")
+
+    scan = commands.add_parser("scan", help="scan one app: print a summary or export frames")
+    scan.add_argument("url", help="redis://[user:password@]host:port/db (rediss:// for TLS)")
+    scan.add_argument("--app", required=True, help="the Mognet app's name")
+    scan.add_argument("--frame", choices=[*FRAME_NAMES, "all"],
+                      help="export this frame (default with -o/--format: results)")
+    scan.add_argument("--format", choices=["csv", "json", "parquet"],
+                      help="export format (default: from the -o suffix, else csv)")
+    scan.add_argument("-o", "--output", metavar="PATH",
+                      help="write here (a directory with --frame all); default stdout")
+    _scan_options(scan)
+
+    demo = commands.add_parser("demo", help="start a private Redis with a demo workload, "
+                                            "scan it and print the summary")
+    demo.add_argument("--results", type=int, default=2000, help="results to write (2000)")
+    demo.add_argument("--seed", type=int, default=1, help="workload seed (1)")
+    demo.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    return parser
+
+
+def _scan_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--batch", type=int, default=1000, help="keys per round trip (1000)")
+    parser.add_argument("--limit", type=int, help="stop after this many keys")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (see ``EXIT_CODES``)."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    try:
+        return _run(args)
+    except MognetLabError as exc:
+        print(f"mognet-lab: {censor_text(str(exc))}", file=sys.stderr)
+        return _exit_code(exc)
+    except KeyboardInterrupt:
+        print("mognet-lab: interrupted", file=sys.stderr)
+        return 130
+
+
+def _exit_code(exc: MognetLabError) -> int:
+    for kind, name in ((AppNotFound, "no_app"), (AccessDenied, "denied"),
+                       (RedisUnavailable, "unreachable"), (InvalidURL, "usage"),
+                       (BadOption, "usage")):
+        if isinstance(exc, kind):
+            return EXIT_CODES[name]
+    return EXIT_CODES["error"]
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "apps":
+        return _apps(args)
+    if args.command == "scan":
+        return _scan(args)
+    return _demo(args)
+
+
+def _apps(args: argparse.Namespace) -> int:
+    from .lab import discover_apps
+
+    apps = discover_apps(args.url)
+    print(apps.to_string(index=False) if len(apps) else "No Mognet keys found.")
+    return 0
+
+
+def _scan(args: argparse.Namespace) -> int:
+    from .export import format_for, write_frame
+    from .lab import connect
+    from .summary import summary_text
+
+    with connect(args.url, app=args.app) as lab:
+        snapshot = lab.scan(progress=not args.no_progress, limit=args.limit, batch=args.batch)
+    if not (args.frame or args.format or args.output):
+        print(summary_text(snapshot))
+        return 0
+    fmt = format_for(args.output, args.format)
+    names = list(snapshot.frames) if args.frame == "all" else [args.frame or "results"]
+    if args.frame == "all":
+        if not args.output:
+            raise BadOption("--frame all needs -o DIRECTORY.")
+        Path(args.output).mkdir(parents=True, exist_ok=True)
+        for name in names:
+            write_frame(snapshot.frame(name), Path(args.output) / f"{name}.{fmt}", fmt)
+    else:
+        write_frame(snapshot.frame(names[0]), args.output or sys.stdout, fmt)
+    if args.output:
+        print(f"wrote {', '.join(names)} ({fmt}) to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import Demo
+    from .summary import summary_text
+
+    if args.results < 1:
+        raise BadOption(f"--results={args.results} is not valid: expected a positive integer.")
+    print(f"Starting a private Redis and writing {args.results} demo results...",
+          file=sys.stderr)
+    with Demo(results=args.results, seed=args.seed) as demo:
+        snapshot = demo.scan(progress=not args.no_progress)
+    print(summary_text(snapshot))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""A plain-text summary of a Snapshot, for terminals (presentation only)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .snapshot import Snapshot
+
+__all__ = ["format_bytes", "summary_text"]
+
+_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
+
+
+def format_bytes(count: float | int | None) -> str:
+    """``1536`` -> ``"1.5 KiB"``; NA -> ``"?"``."""
+    if count is None or pd.isna(count):
+        return "?"
+    value, unit = float(count), 0
+    while abs(value) >= 1024 and unit < len(_UNITS) - 1:
+        value, unit = value / 1024, unit + 1
+    return f"{value:.0f} {_UNITS[unit]}" if unit == 0 else f"{value:.1f} {_UNITS[unit]}"
+
+
+def _table(frame: pd.DataFrame) -> str:
+    return frame.to_string(index=False) if len(frame) else "  (none)"
+
+
+def _by_state(snapshot: Snapshot) -> pd.DataFrame:
+    results = snapshot.results
+    grouped = results.groupby("state", observed=True).agg(
+        results=("result_id", "size"), memory=("total_memory_bytes", "sum"))
+    grouped = grouped.sort_values("results", ascending=False).reset_index()
+    grouped["memory"] = grouped["memory"].map(format_bytes)
+    return grouped
+
+
+def _by_kind(snapshot: Snapshot) -> pd.DataFrame:
+    keys = snapshot.keys
+    total = keys["memory_bytes"].sum()
+    grouped = keys.groupby("kind", observed=True).agg(
+        keys=("key", "size"), memory=("memory_bytes", "sum"),
+        no_ttl=("ttl_s", lambda ttl: int(ttl.isna().sum())))
+    grouped = grouped.sort_values("memory", ascending=False).reset_index()
+    grouped["share"] = (grouped["memory"] / total).map(lambda s: f"{s:.0%}") if total else "-"
+    grouped["memory"] = grouped["memory"].map(format_bytes)
+    return grouped
+
+
+def _without_ttl(snapshot: Snapshot) -> pd.DataFrame:
+    keys = snapshot.keys[snapshot.keys["ttl_s"].isna()]
+    grouped = keys.groupby("kind", observed=True).agg(
+        keys=("key", "size"), memory=("memory_bytes", "sum")).reset_index()
+    grouped["memory"] = grouped["memory"].map(format_bytes)
+    return grouped
+
+
+def summary_text(snapshot: Snapshot) -> str:
+    """Results by state, memory by key kind and keys without TTL, as text."""
+    p = snapshot.provenance
+    keys = snapshot.keys
+    errors = int(keys["error"].notna().sum())
+    head = [f"Mognet app {p.app!r} at {p.url}",
+            f"scanned {p.scanned_at:%Y-%m-%d %H:%M:%S} UTC in {p.duration_s:.1f} s: "
+            f"{len(keys)} keys, {format_bytes(keys['memory_bytes'].sum())}, "
+            f"{len(snapshot.results)} results"
+            + ("" if p.complete else " (partial: --limit reached)")
+            + (f", {errors} keys with read errors" if errors else "")]
+    sections = [("Results by state", _by_state(snapshot)),
+                ("Memory by key kind", _by_kind(snapshot)),
+                ("Keys without TTL (they never expire)", _without_ttl(snapshot))]
+    body = [f"\n{title}\n{_table(frame)}" for title, frame in sections]
+    return "\n".join(head + body)
