@@ -1,0 +1,111 @@
+"""The mognet-lab command, run in-process through main(argv)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from mognet_lab.cli import EXIT_CODES, main
+from mognet_lab.demo import Workload, write_workload
+from mognet_lab.embedded import EmbeddedRedis
+
+
+@pytest.fixture(scope="module")
+def demo_app(redis_server: EmbeddedRedis) -> tuple[str, str]:
+    """A small demo workload written once into the session's redis-server."""
+    app = "cli_demo"
+    write_workload(redis_server, Workload(app=app, results=60, seed=3))
+    return redis_server.url, app
+
+
+def test_apps_lists_the_app_with_its_key_count(demo_app, capsys) -> None:
+    url, app = demo_app
+    assert main(["apps", url]) == 0
+    out = capsys.readouterr().out
+    assert app in out and "results" in out
+
+
+def test_scan_prints_a_summary(demo_app, capsys) -> None:
+    url, app = demo_app
+    assert main(["scan", url, "--app", app, "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "Results by state" in out and "Memory by key kind" in out
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
+def test_scan_exports_a_frame(demo_app, tmp_path: Path, fmt: str) -> None:
+    url, app = demo_app
+    target = tmp_path / f"values.{fmt}"
+    assert main(["scan", url, "--app", app, "--frame", "values", "-o", str(target),
+                 "--no-progress"]) == 0
+    if fmt == "csv":
+        frame = pd.read_csv(target)
+    elif fmt == "json":
+        frame = pd.DataFrame([json.loads(line) for line in target.read_text().splitlines()])
+    else:
+        frame = pd.read_parquet(target)
+    assert "compression_ratio" in frame.columns and len(frame) > 0
+
+
+def test_scan_all_frames_into_a_directory(demo_app, tmp_path: Path) -> None:
+    url, app = demo_app
+    assert main(["scan", url, "--app", app, "--frame", "all", "--format", "csv",
+                 "-o", str(tmp_path / "out"), "--no-progress"]) == 0
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == sorted(f"{n}.csv" for n in
+                             ["results", "values", "keys", "children", "metadata", "states",
+                              "server"])
+
+
+def test_scan_csv_to_stdout(demo_app, capsys) -> None:
+    url, app = demo_app
+    assert main(["scan", url, "--app", app, "--frame", "keys", "--format", "csv",
+                 "--no-progress"]) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert header.startswith("key,kind,result_id")
+
+
+def test_unknown_app_exits_5_and_names_the_apps(demo_app, capsys) -> None:
+    url, app = demo_app
+    assert main(["scan", url, "--app", "no_such_app", "--no-progress"]) == EXIT_CODES["no_app"]
+    err = capsys.readouterr().err
+    assert app in err and err.count("\n") == 1
+
+
+def test_unreachable_redis_exits_3_without_the_password(capsys) -> None:
+    code = main(["apps", "redis://user:hunter2@127.0.0.1:1/0"])
+    assert code == EXIT_CODES["unreachable"]
+    err = capsys.readouterr().err
+    assert "hunter2" not in err and "***" in err
+
+
+def test_wrong_password_exits_4(capsys) -> None:
+    with EmbeddedRedis(password="right") as server:
+        url = f"redis://:Zq9-not-it@127.0.0.1:{server.port}/0"
+        assert main(["apps", url]) == EXIT_CODES["denied"]
+    assert "Zq9-not-it" not in capsys.readouterr().err
+
+
+def test_not_a_redis_url_is_a_usage_error(capsys) -> None:
+    assert main(["apps", "http://example.com"]) == EXIT_CODES["usage"]
+    assert "not a Redis URL" in capsys.readouterr().err
+
+
+def test_bad_export_suffix_is_a_usage_error(demo_app, tmp_path: Path, capsys) -> None:
+    url, app = demo_app
+    code = main(["scan", url, "--app", app, "-o", str(tmp_path / "x.xlsx"), "--no-progress"])
+    assert code == EXIT_CODES["usage"]
+
+
+def test_missing_arguments_exit_2(capsys) -> None:
+    assert main(["scan"]) == 2
+    assert main([]) == 2
+
+
+def test_demo_command_prints_the_summary(capsys) -> None:
+    assert main(["demo", "--results", "40", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "Mognet app 'demo'" in out and "Keys without TTL" in out
