@@ -33,9 +33,12 @@ def _pyproject() -> dict:
 
 def _environment_requirements() -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
+    section = ""
     for line in (ROOT / "environment.yml").read_text().splitlines():
+        if line and not line.startswith((" ", "#")):
+            section = line.split(":")[0]
         item = line.strip()
-        if not item.startswith("- "):
+        if section != "dependencies" or not item.startswith("- "):
             continue
         item = item[2:].strip()
         if item in ("pip", "pip:", "-e .") or item.startswith("python"):
