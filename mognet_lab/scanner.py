@@ -4,18 +4,43 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from ._version import __version__
 from .frames import build_frames
 from .keys import app_scan_pattern, parse_key
+from .prefetch import Prefetch
 from .progress import progress_bar
+from .raw import KeyReply
 from .reader import Node, fetch_batch, iter_keys, read_server, supports_no_touch
 from .records import Collector
 from .settings import ScanSettings
 from .snapshot import Provenance, Snapshot
 
 __all__ = ["scan_app"]
+
+
+class _Reading:
+    """Batches of replies from every node; ``complete`` is False if ``limit`` cut it short."""
+
+    def __init__(self, nodes: Sequence[Node], app: str, settings: ScanSettings) -> None:
+        self.nodes, self.app, self.settings = nodes, app, settings
+        self.complete = True
+
+    def __iter__(self) -> Iterator[list[KeyReply]]:
+        seen: set[bytes] = set()  # shared: a key seen on two nodes counts once
+        budget = self.settings.limit
+        pattern = app_scan_pattern(self.app)
+        for node in self.nodes:
+            for keys in iter_keys(node, pattern, count=self.settings.batch, seen=seen):
+                if budget is not None:
+                    keys = keys[:budget]
+                    budget -= len(keys)
+                parsed = [(key, parse_key(self.app, key)) for key in keys]
+                yield fetch_batch(node, parsed, self.settings)
+                if budget == 0:
+                    self.complete = False
+                    return
 
 
 def scan_app(nodes: Sequence[Node], app: str, settings: ScanSettings, *, url: str,
@@ -26,33 +51,18 @@ def scan_app(nodes: Sequence[Node], app: str, settings: ScanSettings, *, url: st
     for node, server in zip(nodes, servers):
         node.no_touch = supports_no_touch(server.get("redis_version"))
         node.try_scripting(server.get("redis_version"))
-    collector, seen = Collector(settings), set()
-    complete = True
+    collector = Collector(settings)
+    reading = _Reading(nodes, app, settings)
     bar = progress_bar(progress, desc=f"Scanning {app}", total=settings.limit)
     try:
-        for node in nodes:
-            complete = _scan_node(node, app, collector, seen, bar) and complete
-            if not complete:
-                break
+        with Prefetch(iter(reading)) as batches:
+            for replies in batches:
+                collector.add_batch(replies)
+                bar.update(len(replies))
     finally:
         bar.close()
     provenance = Provenance(app=app, url=url, scanned_at=started,
                             duration_s=time.perf_counter() - clock, settings=settings,
-                            complete=complete, keys_read=collector.keys_read,
+                            complete=reading.complete, keys_read=collector.keys_read,
                             version=__version__)
     return Snapshot(build_frames(collector.frames, servers), provenance)
-
-
-def _scan_node(node: Node, app: str, collector: Collector, seen: set[bytes],
-               bar: object) -> bool:
-    """Scan one node; False when ``settings.limit`` stopped it early."""
-    settings = collector.settings
-    for keys in iter_keys(node, app_scan_pattern(app), count=settings.batch, seen=seen):
-        room = None if settings.limit is None else settings.limit - collector.keys_read
-        batch = keys if room is None else keys[:room]
-        replies = fetch_batch(node, [(key, parse_key(app, key)) for key in batch], settings)
-        collector.add_batch(replies)
-        bar.update(len(batch))  # type: ignore[attr-defined]
-        if room is not None and len(keys) >= room:
-            return False
-    return True

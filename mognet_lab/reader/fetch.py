@@ -8,6 +8,7 @@ very large). Replies are handed on raw, as :class:`~mognet_lab.raw.KeyReply`.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Sequence
 
 import redis.exceptions as rex
@@ -16,7 +17,7 @@ from ..format import RESULT_FIELDS
 from ..keys import KIND_CHILDREN, KIND_RESULT, KIND_UNKNOWN, KIND_VALUE, ParsedKey
 from ..raw import Clipped, KeyReply
 from ..settings import ScanSettings
-from .node import Command, Node
+from .node import KEY, Node, Template
 from .translate import is_permission_error, translate_error
 
 __all__ = ["fetch_batch", "EXPECTED_TYPE"]
@@ -25,68 +26,58 @@ EXPECTED_TYPE = {"result": "hash", "value": "hash", "children": "set",
                  "metadata": "hash", "state": "hash"}
 _RESULT_FIELDS = tuple(name.encode() for name in RESULT_FIELDS)
 _VALUE_META = (b"encoding", b"content_type")
+_SIZE = {KIND_UNKNOWN: (b"TYPE", KEY), KIND_CHILDREN: (b"SCARD", KEY)}
+_EXTRA = {KIND_RESULT: ((b"HMGET", KEY, *_RESULT_FIELDS),),
+          KIND_VALUE: ((b"HSTRLEN", KEY, b"contents"), (b"HMGET", KEY, *_VALUE_META),
+                       (b"OBJECT", b"ENCODING", KEY))}
+_SECOND = {name: Template((name, KEY)) for name in (b"HGETALL", b"SMEMBERS", b"TYPE")}
+_CONTENTS = Template((b"HGET", KEY, b"contents"))
+
+
+@lru_cache(maxsize=64)
+def _first_round(kind: str, samples: int | None) -> Template:
+    """Round one for a key of ``kind``: TTL, memory, size (and bounded fields)."""
+    memory = (b"MEMORY", b"USAGE", KEY) if samples is None else \
+        (b"MEMORY", b"USAGE", KEY, b"SAMPLES", samples)
+    return Template((b"PTTL", KEY), memory, _SIZE.get(kind, (b"HLEN", KEY)),
+                    *_EXTRA.get(kind, ()))
 
 
 class _Key:
     """One key's replies as they arrive over the two rounds."""
 
-    __slots__ = ("key", "parsed", "first", "data", "encoding", "error", "rtype")
+    __slots__ = ("key", "parsed", "first", "data", "error", "rtype")
 
-    def __init__(self, key: bytes, parsed: ParsedKey) -> None:
-        self.key, self.parsed = key, parsed
-        self.first: list[Any] = []
+    def __init__(self, key: bytes, parsed: ParsedKey, first: list[Any]) -> None:
+        self.key, self.parsed, self.first = key, parsed, first
         self.data: Any = None
-        self.encoding: Any = None
         self.error: str | None = None
         self.rtype: str | None = EXPECTED_TYPE.get(parsed.kind)
-
-
-def _first_round(key: bytes, kind: str, settings: ScanSettings) -> list[Command]:
-    memory: Command = (b"MEMORY", b"USAGE", key) if settings.memory_samples is None else \
-        (b"MEMORY", b"USAGE", key, b"SAMPLES", settings.memory_samples)
-    commands: list[Command] = [(b"PTTL", key), memory]
-    if kind == KIND_UNKNOWN:
-        commands.append((b"TYPE", key))
-    elif kind == KIND_CHILDREN:
-        commands.append((b"SCARD", key))
-    else:
-        commands.append((b"HLEN", key))
-    if kind == KIND_RESULT:
-        commands.append((b"HMGET", key, *_RESULT_FIELDS))
-    elif kind == KIND_VALUE:
-        commands += [(b"HSTRLEN", key, b"contents"), (b"HMGET", key, *_VALUE_META),
-                     (b"OBJECT", b"ENCODING", key)]
-    return commands
 
 
 def fetch_batch(node: Node, keys: Sequence[tuple[bytes, ParsedKey]],
                 settings: ScanSettings) -> list[KeyReply]:
     """Read ``keys``; keys that vanished (expired) since SCAN are left out."""
-    items = [_Key(key, parsed) for key, parsed in keys]
-    plans = [_first_round(item.key, item.parsed.kind, settings) for item in items]
-    replies = node.batch([command for plan in plans for command in plan])
-    position = 0
-    for item, plan in zip(items, plans):
-        item.first = replies[position:position + len(plan)]
-        position += len(plan)
-        _check_permission(item.first, node.label)
-    live = [item for item in items if _alive(item)]
-    _resolve_types(node, live)
-    _second_round(node, live, settings)
-    replies = [_reply(item) for item in live if item.rtype != "none"]
-    return read_large_sets(node, replies, settings)
+    templates = [_first_round(parsed.kind, settings.memory_samples) for _, parsed in keys]
+    replies = node.batch_keyed([(t, key) for t, (key, _) in zip(templates, keys)])
+    items, position = [], 0
+    for (key, parsed), template in zip(keys, templates):
+        first = replies[position:position + template.count]
+        position += template.count
+        _check_permission(first, node.label)
+        # Expired or deleted between SCAN and this read: not an error, just gone.
+        if first[0] != -2 and first[1] is not None:
+            items.append(_Key(key, parsed, first))
+    _resolve_types(node, items)
+    _second_round(node, items, settings)
+    found = [_reply(item) for item in items if item.rtype != "none"]
+    return read_large_sets(node, found, settings)
 
 
 def _check_permission(replies: list[Any], where: str) -> None:
     for reply in replies:
         if isinstance(reply, rex.ResponseError) and is_permission_error(reply):
             raise translate_error(reply, where)
-
-
-def _alive(item: _Key) -> bool:
-    pttl, memory = item.first[0], item.first[1]
-    # Expired or deleted between SCAN and this read: not an error, just gone.
-    return pttl != -2 and memory is not None
 
 
 def _resolve_types(node: Node, items: list[_Key]) -> None:
@@ -98,35 +89,35 @@ def _resolve_types(node: Node, items: list[_Key]) -> None:
             item.rtype = _text(size)
         elif isinstance(size, rex.ResponseError):
             wrong.append(item)
-    for item, found in zip(wrong, node.batch([(b"TYPE", item.key) for item in wrong])):
+    for item, found in zip(wrong, node.batch_keyed([(_SECOND[b"TYPE"], i.key) for i in wrong])):
         item.rtype = _text(found)
         item.error = f"expected a {EXPECTED_TYPE[item.parsed.kind]} for a " \
                      f"{item.parsed.kind} key, found a {item.rtype}"
 
 
 def _second_round(node: Node, items: list[_Key], settings: ScanSettings) -> None:
-    commands: list[Command] = []
+    pairs: list[tuple[Template, bytes]] = []
     targets: list[_Key] = []
     clip: list[_Key] = []
     for item in items:
         if item.error is not None or item.parsed.kind == KIND_UNKNOWN:
             continue
-        command = _content_command(item, settings)
-        if command == "clip":
+        template = _content_template(item, settings)
+        if template == "clip":
             clip.append(item)
-        elif command is not None:
-            commands.append(command)
+        elif template is not None:
+            pairs.append((template, item.key))
             targets.append(item)
-    for item, reply in zip(targets, node.batch(commands)):
+    for item, reply in zip(targets, node.batch_keyed(pairs)):
         item.data = reply
     if clip:
         _clip(node, clip, settings)
 
 
-def _content_command(item: _Key, settings: ScanSettings) -> Command | str | None:
+def _content_template(item: _Key, settings: ScanSettings) -> Template | str | None:
     kind, size = item.parsed.kind, item.first[2]
     if kind == KIND_CHILDREN:
-        return (b"SMEMBERS", item.key) if size <= settings.max_members_per_call else None
+        return _SECOND[b"SMEMBERS"] if size <= settings.max_members_per_call else None
     if kind == KIND_RESULT:
         found = sum(value is not None for value in item.first[3])
         if size <= found:
@@ -139,8 +130,8 @@ def _content_command(item: _Key, settings: ScanSettings) -> Command | str | None
     if kind == KIND_VALUE and _only_mognet_value_fields(item):
         if item.first[3] > settings.max_fetch_bytes:
             return "clip"
-        return (b"HGET", item.key, b"contents")
-    return (b"HGETALL", item.key)
+        return _CONTENTS
+    return _SECOND[b"HGETALL"]
 
 
 def _only_mognet_value_fields(item: _Key) -> bool:
@@ -154,7 +145,7 @@ def _only_mognet_value_fields(item: _Key) -> bool:
 def _clip(node: Node, items: list[_Key], settings: ScanSettings) -> None:
     """Large contents: size, head and trailer only, when the server runs scripts."""
     if not node.scripting:
-        for item, reply in zip(items, node.batch([(b"HGET", i.key, b"contents") for i in items])):
+        for item, reply in zip(items, node.batch_keyed([(_CONTENTS, i.key) for i in items])):
             item.data = reply
         return
     for item, reply in zip(items, node.clip_contents([i.key for i in items],

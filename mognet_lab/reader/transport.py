@@ -20,7 +20,10 @@ try:
 except ImportError:  # pragma: no cover - redis-py's parser is the fallback
     hiredis = None
 
-__all__ = ["pack_commands", "Transport"]
+__all__ = ["KEY", "pack_commands", "pack_key", "compile_segments", "Transport"]
+
+# Stands for "the key" in a command template (see compile_segments).
+KEY = object()
 
 _READ_SIZE = 1 << 17
 
@@ -51,6 +54,28 @@ def pack_commands(commands: Sequence[Sequence[Any]]) -> bytes:
     return b"".join(parts)
 
 
+def pack_key(key: bytes) -> bytes:
+    """RESP bulk string of one key."""
+    return b"$%d\r\n%s\r\n" % (len(key), key)
+
+
+def compile_segments(commands: Sequence[Sequence[Any]]) -> list[bytes]:
+    """RESP of ``commands`` split at every :data:`KEY`, so that
+    ``pack_key(key).join(segments)`` packs them for one key in a single call."""
+    segments: list[bytes] = []
+    current: list[bytes] = []
+    for command in commands:
+        current.append(b"*%d\r\n" % len(command))
+        for value in command:
+            if value is KEY:
+                segments.append(b"".join(current))
+                current = []
+            else:
+                current.append(_pack_new(value))
+    segments.append(b"".join(current))
+    return segments
+
+
 class Transport:
     """Batches of raw commands over connections of ``client``'s pool."""
 
@@ -59,12 +84,14 @@ class Transport:
 
     def run(self, commands: Sequence[Sequence[Any]]) -> list[Any]:
         """Replies to ``commands`` in order; error replies are ResponseError objects."""
-        if not commands:
-            return []
+        return self.run_packed(pack_commands(commands), len(commands)) if commands else []
+
+    def run_packed(self, payload: bytes, count: int) -> list[Any]:
+        """Send ``count`` commands already packed as RESP; read their ``count`` replies."""
         connection = self._pool.get_connection("MOGNET_LAB_BATCH")
         try:
-            connection.send_packed_command([pack_commands(commands)])
-            replies = self._read(connection, len(commands))
+            connection.send_packed_command([payload])
+            replies = self._read(connection, count)
         except BaseException:
             # A half-read connection must not go back to the pool in use.
             connection.disconnect()
