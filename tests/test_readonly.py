@@ -91,7 +91,7 @@ def test_full_scan_works_for_a_read_only_acl_user(
         admin.execute_command("ACL", "DELUSER", "ro")
     assert _frame_sizes(as_reader) == _frame_sizes(as_admin)
     prefix = f"{keyspace.app}.mognet."
-    truth = [k for k in admin.keys("*") if k.decode().startswith(prefix)]
+    truth = [k for k in admin.keys("*") if k.startswith(prefix.encode())]
     assert len(as_reader.keys) == len(truth)
     assert len(as_reader.results) == len(keyspace.written)
     assert len(as_reader.states) == len(keyspace.states)

@@ -57,6 +57,9 @@ def measure_gzip(data: bytes, *, cap: int, head_bytes: int, stored_size: int | N
             rest = inflater.unused_data
     except zlib.error as exc:
         return GzipSize(None, None, bytes(head), f"corrupt gzip stream ({exc})")
+    if clipped:
+        # Only a prefix was read: even a clean member boundary is not the end.
+        return _from_trailer(trailer or b"", size or 0, produced, bytes(head), cap, clipped)
     return GzipSize(produced, "decompressed", bytes(head), None)
 
 
@@ -68,6 +71,9 @@ def _from_trailer(tail: bytes, stored: int, produced: int, head: bytes, cap: int
     if stored * MAX_DEFLATE_RATIO >= 2**32:
         return GzipSize(None, None, head, f"value {reason} and may exceed 4 GiB "
                         "uncompressed: size unknown")
+    if isize > stored * MAX_DEFLATE_RATIO:
+        return GzipSize(None, None, head, f"gzip trailer says {isize} bytes, more than "
+                        f"{stored} bytes of deflate can hold: corrupt")
     if isize < produced:
         return GzipSize(None, None, head, f"gzip trailer says {isize} bytes but more than "
                         f"{produced} were decompressed: corrupt or not one stream")

@@ -34,8 +34,8 @@ def decode_value(
     record: dict[str, Any] = {"result_id": result_id}
     record["encoding"] = _json_text(fields, b"encoding", problems)
     record["content_type"] = _json_text(fields, b"content_type", problems)
-    extra = sorted(k.decode("utf-8", "replace") for k in fields if k not in _KNOWN_FIELDS)
-    if extra:
+    if not fields.keys() <= _KNOWN_FIELDS:
+        extra = sorted(k.decode("utf-8", "replace") for k in fields if k not in _KNOWN_FIELDS)
         problems.add(f"unexpected fields {extra}")
     if contents is None:
         problems.add("no 'contents' field")
@@ -101,15 +101,20 @@ def _describe_head(head: bytes, *, complete: bool, problems: Problems) -> dict[s
     if not head:
         return {"value_type": None, "is_exception": None, "exception_name": None,
                 "exception_message": None}
-    decode_text(head if complete else head[:-4], "contents", problems)
     if complete:
         return _from_document(head, problems)
+    # A prefix may end inside a multi-byte character: check all but its tail.
+    decode_text(head[:-4], "contents", problems)
     return _from_prefix(head, problems)
 
 
 def _from_document(document: bytes, problems: Problems) -> dict[str, Any]:
     try:
-        parsed = json.loads(document.decode("utf-8", "replace"))
+        try:
+            parsed = json.loads(document)
+        except UnicodeDecodeError:
+            problems.add("contents is not valid UTF-8")
+            parsed = json.loads(document.decode("utf-8", "replace"))
     except ValueError:
         problems.add("contents are not JSON")
         return _from_prefix(document, Problems())
