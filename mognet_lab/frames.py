@@ -88,11 +88,14 @@ def _lookup(ids: pd.Series, table: pd.Series | None, *, fill: int) -> pd.Series:
 
 
 def _value_status(results: pd.DataFrame, values: pd.DataFrame) -> pd.Categorical:
-    """present / not_ready / unreadable where a /value key exists, else lost / none."""
+    """present / not_ready / unreadable where a /value key exists, else lost / none.
+
+    ``unreadable``: a value Mognet itself could not decode (see ``values.readable``).
+    """
     by_id = values.drop_duplicates("result_id").set_index("result_id")
     status = pd.Series("present", index=by_id.index, dtype=object)
     status[(by_id["exception_name"].astype(object) == NOT_READY_NAME).to_numpy()] = "not_ready"
-    status[by_id["value_type"].isna().to_numpy()] = "unreadable"
+    status[~by_id["readable"].fillna(False).to_numpy(dtype=bool)] = "unreadable"
     found = results["result_id"].map(status).astype(object)
     ready = results["state"].astype(object).isin(READY_STATES)
     missing = found.isna()

@@ -37,14 +37,14 @@ KEY_KINDS = (KIND_RESULT, KIND_VALUE, KIND_CHILDREN, KIND_METADATA, KIND_STATE, 
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _REST = re.compile(
     rf"^(?:result\.(?P<rid>{_UUID})(?:/(?P<sub>value|children|metadata))?"
-    rf"|state\.(?P<sid>.+))$",
+    rf"|state\.(?P<sid>.+))\Z",
     re.DOTALL,
 )
 # Used to find apps: the app is everything before the *last* ".mognet.result."
 # or ".mognet.state." so that app names containing ".mognet." still split right.
 _ANY_APP = re.compile(
     rf"^(?P<app>.*)\.mognet\.(?P<rest>result\.{_UUID}(?:/(?:value|children|metadata))?"
-    rf"|state\..+)$",
+    rf"|state\..+)\Z",
     re.DOTALL,
 )
 MOGNET_SCAN_PATTERN = "*.mognet.*"
@@ -75,7 +75,9 @@ def app_scan_pattern(app: str) -> str:
 
 
 def _text(key: bytes | str) -> str:
-    return key.decode("utf-8", "surrogateescape") if isinstance(key, bytes) else key
+    # Bytes that are not UTF-8 become visible escapes (\xff), never surrogates,
+    # so ids taken from key names are printable and storable.
+    return key.decode("utf-8", "backslashreplace") if isinstance(key, bytes) else key
 
 
 def parse_key(app: str, key: bytes | str) -> ParsedKey:

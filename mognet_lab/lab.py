@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pandas as pd
@@ -37,7 +38,7 @@ class Lab:
         return ", ".join(node.label for node in self.nodes)
 
     def scan(self, *, progress: bool = True, limit: int | None = None,
-             batch: int = 1000, settings: ScanSettings | None = None) -> Snapshot:
+             batch: int | None = None, settings: ScanSettings | None = None) -> Snapshot:
         """Read every key of the app into a :class:`~mognet_lab.Snapshot`.
 
         Parameters
@@ -47,13 +48,16 @@ class Lab:
         limit
             Stop after this many keys; the snapshot is then marked incomplete.
         batch
-            Keys per SCAN call and per pipelined round trip.
+            Keys per SCAN call and per pipelined round trip (default 1000).
         settings
             Further options (:class:`~mognet_lab.ScanSettings`); ``limit`` and
-            ``batch`` given here override it.
+            ``batch``, when given here, override its values.
         """
-        base = settings or ScanSettings()
-        chosen = ScanSettings(**{**base.__dict__, "limit": limit, "batch": batch})
+        chosen = settings or ScanSettings()
+        overrides = {name: value for name, value in (("limit", limit), ("batch", batch))
+                     if value is not None}
+        if overrides:
+            chosen = dataclasses.replace(chosen, **overrides)
         return scan_app(self.nodes, self.app, chosen, url=self.url, progress=progress)
 
     def close(self) -> None:

@@ -64,6 +64,7 @@ VALUES: Mapping[str, object] = {
     "exception_name": CATEGORY,
     "exception_message": STRING,
     "redis_encoding": CATEGORY,
+    "readable": BOOL,
     "ttl_s": FLOAT,
     "memory_bytes": INT,
     "error": STRING,

@@ -10,7 +10,10 @@ from .errors import InvalidURL
 __all__ = ["REDIS_SCHEMES", "censor_url", "censor_text", "check_redis_url"]
 
 REDIS_SCHEMES = ("redis", "rediss", "unix")
-_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^@/\s]*)@")
+# The user info runs to the *last* "@" before the host: redis-py reads
+# redis://:p@ss@host as the password "p@ss".
+_CREDENTIALS = re.compile(
+    r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/\s]*)@(?=[^@/\s]*(?:[/\s?#]|$))")
 _PASSWORD_PARAM = re.compile(r"(?i)([?&]password=)[^&\s]*")
 
 

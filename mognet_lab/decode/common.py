@@ -12,13 +12,16 @@ __all__ = ["Problems", "decode_text", "decode_json_field", "parse_utc"]
 class Problems:
     """Collects what could not be read in one key; joined into its ``error`` cell."""
 
-    __slots__ = ("_notes",)
+    __slots__ = ("_notes", "fatal")
 
     def __init__(self) -> None:
         self._notes: list[str] = []
+        # Set when the problem means Mognet itself could not read the data.
+        self.fatal = False
 
-    def add(self, note: str) -> None:
+    def add(self, note: str, *, fatal: bool = False) -> None:
         self._notes.append(note)
+        self.fatal = self.fatal or fatal
 
     def text(self) -> str | None:
         return "; ".join(self._notes) if self._notes else None

@@ -38,13 +38,14 @@ def decode_value(
         extra = sorted(k.decode("utf-8", "replace") for k in fields if k not in _KNOWN_FIELDS)
         problems.add(f"unexpected fields {extra}")
     if contents is None:
-        problems.add("no 'contents' field")
+        problems.add("no 'contents' field", fatal=True)
         return _finish(record, None, None, None, b"", problems)
     record["stored_bytes"] = contents.size if isinstance(contents, tuple) else len(contents)
     raw_bytes, source, head = _measure(contents, record["encoding"], problems,
                                        decompress_cap, head_bytes)
     if record["content_type"] != "application/json":
-        problems.add(f"unknown content_type {record['content_type']!r:.40}: contents not parsed")
+        problems.add(f"unknown content_type {record['content_type']!r:.40}: contents not parsed",
+                     fatal=True)
         head = b""
     return _finish(record, raw_bytes, source, record["stored_bytes"], head, problems)
 
@@ -74,13 +75,14 @@ def _measure(contents: bytes | Clipped, encoding: str | None, problems: Problems
     if encoding is None:
         return (clipped.size if clipped else len(data)), "plain", data[:head_bytes]
     if encoding != "gzip":
-        problems.add(f"unknown encoding {encoding!r:.40}: raw size unknown")
+        problems.add(f"unknown encoding {encoding!r:.40}: raw size unknown", fatal=True)
         return None, None, b""
     size = measure_gzip(data, cap=cap, head_bytes=head_bytes,
                         stored_size=clipped.size if clipped else None,
                         trailer=clipped.tail if clipped else None)
     if size.error:
-        problems.add(size.error)
+        # Only a size too large to be sure of leaves the stream readable.
+        problems.add(size.error, fatal="size unknown" not in size.error)
     return size.raw_bytes, size.source, size.head
 
 
@@ -92,6 +94,7 @@ def _finish(record: dict[str, Any], raw_bytes: int | None, source: str | None,
     record["compression_ratio"] = raw_bytes / stored if raw_bytes is not None and stored else None
     record.update(_describe_head(head, complete=raw_bytes is not None and len(head) == raw_bytes,
                                  problems=problems))
+    record["readable"] = record["value_type"] is not None and not problems.fatal
     record["error"] = problems.text()
     return record
 
@@ -113,13 +116,13 @@ def _from_document(document: bytes, problems: Problems) -> dict[str, Any]:
         try:
             parsed = json.loads(document)
         except UnicodeDecodeError:
-            problems.add("contents is not valid UTF-8")
+            problems.add("contents is not valid UTF-8", fatal=True)
             parsed = json.loads(document.decode("utf-8", "replace"))
     except ValueError:
-        problems.add("contents are not JSON")
+        problems.add("contents are not JSON", fatal=True)
         return _from_prefix(document, Problems())
     if not isinstance(parsed, dict) or not isinstance(parsed.get("value_type"), (str, type(None))):
-        problems.add("contents are not a Mognet value holder")
+        problems.add("contents are not a Mognet value holder", fatal=True)
         return {"value_type": None, "is_exception": None, "exception_name": None,
                 "exception_message": None}
     value_type = parsed.get("value_type")
@@ -135,7 +138,7 @@ def _from_prefix(head: bytes, problems: Problems) -> dict[str, Any]:
     """Large documents: read the leading fields with patterns instead of a full parse."""
     match = _VALUE_TYPE.search(head)
     if match is None:
-        problems.add("no value_type in the first bytes of contents")
+        problems.add("no value_type in the first bytes of contents", fatal=True)
         return {"value_type": None, "is_exception": None, "exception_name": None,
                 "exception_message": None}
     value_type = _unescape(match[1])

@@ -10,6 +10,7 @@ pickle, and 16-byte children members. Nothing here talks to Redis.
 from __future__ import annotations
 
 import base64
+import builtins
 import io
 import json
 import json.encoder
@@ -220,15 +221,23 @@ def pickle_exception(
     state is their args plus plain instance attributes.
     """
     module, _, qualname = name.partition(":")
+    builtin = getattr(builtins, qualname, None) if module == "builtins" else None
+    if isinstance(builtin, type) and issubclass(builtin, BaseException):
+        # The real class is at hand, and the C pickler is far faster.
+        return pickle.dumps(_with_attrs(builtin(*args), attrs))
     stand_in = type(qualname.rpartition(".")[2], (Exception,), {
         "__module__": module, "__qualname__": qualname, "_mognet_lab_stand_in": True})
-    exc = stand_in(*args)
-    if attrs:
-        # Touching __dict__ creates it, and a pickle then carries an empty state.
-        exc.__dict__.update(attrs)
     buffer = io.BytesIO()
-    _NamedClassPickler(buffer, pickle.DEFAULT_PROTOCOL).dump(exc)
+    _NamedClassPickler(buffer, pickle.DEFAULT_PROTOCOL).dump(_with_attrs(stand_in(*args), attrs))
     return buffer.getvalue()
+
+
+def _with_attrs(exc: BaseException, attrs: Mapping[str, Any] | None) -> BaseException:
+    if attrs:
+        # Only when needed: touching __dict__ creates it, and the pickle then
+        # carries an empty state that the real exception would not have.
+        exc.__dict__.update(attrs)
+    return exc
 
 
 def format_traceback(chunks: Sequence[str]) -> str:

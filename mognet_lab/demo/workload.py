@@ -37,6 +37,8 @@ _READY_STATES = frozenset({"SUCCESS", "FAILURE", "REVOKED", "INVALID"})
 # Commands per pipeline round trip: big enough to hide latency, small enough
 # that a chunk holding a few ~1 MB values stays a few tens of MB.
 _CHUNK_COMMANDS = 4000
+# Keys this close to expiring are not written, so no key of the summary expires
+# during a scan that follows the write.
 _EXPIRY_MARGIN_MS = 30 * 60 * 1000
 
 
@@ -45,9 +47,13 @@ class Workload:
     """What :func:`write_workload` writes: size, seed, clock and Mognet's TTL settings.
 
     ``now`` is the instant the app's history ends at (default: the current
-    time); ``created`` timestamps are spread over ``span`` before it. TTLs in
-    seconds mirror Mognet's ``result_ttl`` (result, children, metadata),
-    ``result_value_ttl`` and ``state_ttl``; ``None`` means no TTL.
+    time, UTC); ``created`` timestamps are spread over ``span`` before it,
+    with ~2% of the work submitted in the last 20 minutes. TTLs in seconds
+    mirror Mognet's ``result_ttl`` (result, children, metadata),
+    ``result_value_ttl`` and ``state_ttl``; ``None`` means no TTL. With the
+    defaults, values older than 7 days have expired while their results
+    remain: about 30% of the SUCCESS results have lost their value.
+    ``gzip=False`` stores values uncompressed (Mognet's ``result_value_encoding=None``).
     """
 
     app: str = "demo"
@@ -65,11 +71,17 @@ class Workload:
 class WorkloadSummary:
     """What :func:`write_workload` wrote, counted from the keys actually sent.
 
-    ``values_by_status`` classifies each written result by its ``/value`` key:
-    ``present`` (final value), ``not_ready`` (placeholder), ``lost`` (ready
-    result, no value key: it expired) and ``none`` (not ready, no value key).
-    ``expired_values`` counts SUCCESS results whose value expired.
-    ``orphan_keys`` are keys written although their result hash had expired.
+    ``results`` counts result hashes (fewer than asked for only when ``span``
+    exceeds the result TTL); ``keys_by_kind`` uses the kinds of
+    :mod:`mognet_lab.keys`. ``values_by_status`` classifies each result by its
+    ``/value`` key: ``present`` (final value), ``not_ready`` (placeholder),
+    ``lost`` (ready result, no value key: it expired) and ``none`` (not ready,
+    no value key). ``expired_values`` counts SUCCESS results whose value
+    expired; ``placeholders_without_ttl`` the placeholders with no TTL (with
+    TTLs set, the only keys without one). ``orphan_keys`` are keys whose result hash had
+    expired (TTL-less placeholders of results older than the result TTL).
+    ``unexpected_retries`` counts results with more starts than stops;
+    ``finished_state_hashes`` the state hashes of results in a ready state.
     """
 
     app: str

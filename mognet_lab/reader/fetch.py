@@ -109,7 +109,7 @@ def _second_round(node: Node, items: list[_Key], settings: ScanSettings) -> None
             pairs.append((template, item.key))
             targets.append(item)
     for item, reply in zip(targets, node.batch_keyed(pairs)):
-        item.data = reply
+        _receive(item, reply)
     if clip:
         _clip(node, clip, settings)
 
@@ -146,11 +146,21 @@ def _clip(node: Node, items: list[_Key], settings: ScanSettings) -> None:
     """Large contents: size, head and trailer only, when the server runs scripts."""
     if not node.scripting:
         for item, reply in zip(items, node.batch_keyed([(_CONTENTS, i.key) for i in items])):
-            item.data = reply
+            _receive(item, reply)
         return
     for item, reply in zip(items, node.clip_contents([i.key for i in items],
                                                      settings.head_bytes)):
-        item.data = Clipped(int(reply[0]), reply[1], reply[2]) if reply else None
+        _receive(item, Clipped(int(reply[0]), reply[1], reply[2]) if reply else None)
+
+
+def _receive(item: _Key, reply: Any) -> None:
+    """Keep a round-two reply; an empty one means the key vanished since round one."""
+    if reply is None or (isinstance(reply, list) and not reply):
+        # Round one saw contents / fields / members; now there are none: the key
+        # expired or was deleted in between. Like a key gone before round one,
+        # it is left out rather than reported as a broken key.
+        item.rtype = "none"
+    item.data = reply
 
 
 def _reply(item: _Key) -> KeyReply:

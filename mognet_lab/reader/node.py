@@ -31,6 +31,7 @@ ALLOWED_COMMANDS = frozenset({
     "EVALSHA_RO", "EVAL_RO",
 })
 _TWO_WORDS = {"MEMORY", "OBJECT", "CONFIG", "CLIENT"}
+_SCRIPT_COMMANDS = {"EVALSHA_RO", "EVAL_RO"}
 _SCRIPT = resources.files(__package__).joinpath("clip.lua").read_text(encoding="utf-8")
 _SCRIPT_SHA = hashlib.sha1(_SCRIPT.encode()).hexdigest()
 Command = Sequence[Any]
@@ -43,11 +44,24 @@ def _word(token: Any) -> str:
 def _check_allowed(commands: Sequence[Command]) -> None:
     for first in {command[0] for command in commands}:
         word = _word(first)
-        names = {f"{word} {_word(c[1])}" for c in commands if c[0] == first and len(c) > 1} \
+        family = [c for c in commands if c[0] == first]
+        names = {f"{word} {_word(c[1])}" if len(c) > 1 else word for c in family} \
             if word in _TWO_WORDS else {word}
         for name in names:
             if name not in ALLOWED_COMMANDS:
                 raise NotReadOnly(f"{name} is not a read-only command mognet_lab may send.")
+        if word in _SCRIPT_COMMANDS:
+            _check_own_script(word, family)
+
+
+def _check_own_script(word: str, commands: Sequence[Command]) -> None:
+    """Read-only scripts are allowed only if they are mognet_lab's own."""
+    expected = _SCRIPT_SHA if word == "EVALSHA_RO" else _SCRIPT
+    for command in commands:
+        given = command[1] if len(command) > 1 else None
+        text = given.decode() if isinstance(given, bytes) else given
+        if text != expected:
+            raise NotReadOnly(f"{word} may only run mognet_lab's own read-only script.")
 
 
 class Template:

@@ -1,0 +1,63 @@
+"""Pure analyses of a :class:`~mognet_lab.Snapshot`: DataFrames in, DataFrames out.
+
+Every function takes the snapshot first and options keyword-only, measures
+time from the scan (``snapshot.provenance.scanned_at``), works on an empty
+snapshot and never imports matplotlib or talks to Redis.
+
+- memory: :func:`memory_by` (kind, name, state, node, age, family)
+- TTLs: :func:`ttl_buckets`, :func:`expiry_schedule`, :func:`never_expiring`
+- values: :func:`compression`, :func:`poorly_compressed`, :func:`exceptions`,
+  :func:`largest_values`, :func:`listpack_overflow`, :func:`value_summary`
+- activity: :func:`throughput`, :func:`duration_percentiles`, :func:`arrival_rate`
+- forecast: :func:`family_bytes`, :func:`forecast`, :func:`what_if`
+- health: :func:`anomalies`, :func:`server_pressure`, :func:`findings`
+"""
+
+from __future__ import annotations
+
+from ._common import format_bytes, maxmemory, reference_time, used_memory
+from .activity import arrival_rate, duration_percentiles, throughput
+from .anomalies import anomalies, anomaly_summary
+from .findings import findings, top_findings
+from .forecast import family_bytes, forecast, what_if
+from .memory import AGE_BUCKETS, memory_by
+from .pressure import server_pressure
+from .ttl import TTL_BUCKETS, expiry_schedule, never_expiring, ttl_buckets
+from .values import (
+    compression,
+    exceptions,
+    largest_values,
+    listpack_overflow,
+    poorly_compressed,
+    value_summary,
+)
+
+__all__ = [
+    "AGE_BUCKETS",
+    "TTL_BUCKETS",
+    "anomalies",
+    "anomaly_summary",
+    "arrival_rate",
+    "compression",
+    "duration_percentiles",
+    "exceptions",
+    "expiry_schedule",
+    "family_bytes",
+    "findings",
+    "forecast",
+    "format_bytes",
+    "largest_values",
+    "listpack_overflow",
+    "maxmemory",
+    "memory_by",
+    "never_expiring",
+    "poorly_compressed",
+    "reference_time",
+    "server_pressure",
+    "throughput",
+    "top_findings",
+    "ttl_buckets",
+    "used_memory",
+    "value_summary",
+    "what_if",
+]

@@ -1,0 +1,432 @@
+"""One table an operator can act on: what is wrong, the numbers, what to do.
+
+Each rule below looks at one thing (keys without TTL, stuck tasks, the
+server's limits...) and yields at most one finding. Every finding states the
+numbers it rests on in ``measured``; a keyspace with nothing wrong gives an
+empty table. Pure: frames in, a frame out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Callable, Iterator, NamedTuple
+
+import pandas as pd
+
+from ..format import NOT_READY_NAME, READY_STATES
+from ..keys import KIND_UNKNOWN, KIND_VALUE
+from ..snapshot import Snapshot
+from ._common import app_bytes, as_timedelta, check_count, format_bytes, reference_time
+from .anomalies import NEEDS_COMPLETE_SCAN, anomalies, format_age, plural, unexpected_restarts
+from .forecast import forecast
+from .pressure import ISSUE_ADVICE, ISSUE_TITLES, server_pressure
+from .values import listpack_overflow, poorly_compressed
+
+__all__ = ["SEVERITIES", "findings", "top_findings"]
+
+# Ordered so that max() is the most severe; tables list the most severe first.
+SEVERITIES = ("info", "warning", "critical")
+SEVERITY_DTYPE = pd.CategoricalDtype(SEVERITIES, ordered=True)
+_COLUMNS: dict[str, Any] = {"severity": SEVERITY_DTYPE, "code": pd.StringDtype(),
+                            "title": pd.StringDtype(), "measured": pd.StringDtype(),
+                            "keys": "Int64", "bytes": "Int64", "advice": pd.StringDtype()}
+# Listpack overflow is reported once its estimated cost is this share of the app.
+LISTPACK_SHARE = 0.10
+# A stored exception this large carries more than a message and a traceback.
+LARGE_EXCEPTION_BYTES = 16 << 10
+_POOR_RATIO, _POOR_MIN_BYTES = 1.1, 1024
+_SEVERITY_OF_STATUS = {"critical": "critical", "warn": "warning"}
+
+
+class Finding(NamedTuple):
+    severity: str
+    code: str
+    title: str
+    measured: str
+    keys: int | None
+    bytes: int | None
+
+
+@dataclass(frozen=True)
+class _Context:
+    snapshot: Snapshot
+    anomalies: pd.DataFrame
+    pressure: pd.DataFrame
+    app_bytes: int
+    stuck_after: pd.Timedelta
+
+    def of(self, code: str) -> pd.DataFrame:
+        return self.anomalies[self.anomalies["anomaly"] == code]
+
+    def share(self, size: int) -> str:
+        return f"{size / self.app_bytes:.0%} of the app" if self.app_bytes else "the app"
+
+
+def findings(snapshot: Snapshot, *, stuck_after: str | timedelta = "6h",
+             min_bytes: int = 0) -> pd.DataFrame:
+    """What needs attention in this app's keyspace and on its Redis, worst first.
+
+    Parameters
+    ----------
+    snapshot
+        The scan to judge.
+    stuck_after
+        RUNNING/SUSPENDED results older than this count as stuck.
+    min_bytes
+        Leave out findings about less memory than this (findings that are
+        not about memory, such as ``timeout_zero``, are always kept).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``severity`` (ordered categorical critical > warning > info),
+        ``code``, ``title``, ``measured`` (the numbers), ``keys`` and
+        ``bytes`` (what the finding concerns, NA where not applicable) and
+        ``advice``; sorted by severity, then bytes, largest first.
+    """
+    limit = as_timedelta("stuck_after", stuck_after)
+    floor = check_count("min_bytes", min_bytes, minimum=0)
+    ctx = _Context(snapshot, anomalies(snapshot, stuck_after=limit),
+                   server_pressure(snapshot), app_bytes(snapshot), limit)
+    rows = [found._asdict() for rule in _RULES for found in rule(ctx)]
+    table = pd.DataFrame(rows, columns=list(Finding._fields))
+    table["advice"] = table["code"].map({**ADVICE, **ISSUE_ADVICE})
+    table = table.astype(_COLUMNS)
+    table = table[table["bytes"].isna() | (table["bytes"] >= floor)]
+    order = table.assign(_rank=table["severity"].cat.codes, _size=table["bytes"].fillna(-1))
+    order = order.sort_values(["_rank", "_size", "code"], ascending=[False, False, True])
+    return table.loc[order.index].reset_index(drop=True)
+
+
+def top_findings(snapshot: Snapshot, n: int = 5, **kwargs: Any) -> pd.DataFrame:
+    """The ``n`` most important rows of :func:`findings` (keyword arguments go there)."""
+    count = check_count("n", n)
+    return findings(snapshot, **kwargs).head(count).reset_index(drop=True)
+
+
+def _breakdown(labels: pd.Series, top: int = 4, *, names_first: bool = False) -> str:
+    """``"300 result, 112 metadata"`` (or ``"worker-1 (3)"``): counts per label, largest first."""
+    counts = labels.astype(object).fillna("?").value_counts()
+    # Ties in label order, so the same keyspace always reads the same.
+    counts = counts.sort_index().sort_values(ascending=False, kind="stable")
+    parts = [f"{name} ({count})" if names_first else f"{count} {name}"
+             for name, count in counts.head(top).items()]
+    rest = int(counts.iloc[top:].sum())
+    return ", ".join(parts + ([f"{rest} other"] if rest else []))
+
+
+def _verb(count: int, one: str = "has", many: str = "have") -> str:
+    return one if count == 1 else many
+
+
+def _size(frame: pd.DataFrame, column: str = "bytes") -> int:
+    return int(frame[column].fillna(0).sum())
+
+
+# --- server --------------------------------------------------------------------------------
+
+def _server(ctx: _Context) -> Iterator[Finding]:
+    pressure = ctx.pressure
+    bad = pressure[pressure["status"].isin(list(_SEVERITY_OF_STATUS))]
+    nodes = pressure["node"].nunique()
+    for issue, rows in bad.groupby("issue", sort=False):
+        severity = max((_SEVERITY_OF_STATUS[s] for s in rows["status"].astype(str)),
+                       key=SEVERITIES.index)
+        texts = [f"{node}: {detail}" if nodes > 1 else str(detail)
+                 for node, detail in zip(rows["node"], rows["detail"])]
+        size = rows["bytes"]
+        yield Finding(severity, str(issue), ISSUE_TITLES[str(issue)], "; ".join(texts),
+                      None, None if size.isna().all() else _size(rows))
+
+
+def _server_unknown(ctx: _Context) -> Iterator[Finding]:
+    unknown = ctx.pressure[ctx.pressure["status"] == "unknown"]
+    if len(unknown):
+        checks = ", ".join(dict.fromkeys(unknown["check"].astype(str)))
+        reasons = "; ".join(dict.fromkeys(unknown["detail"].astype(str)))
+        yield Finding("info", "server_unknown", "Some server limits could not be checked",
+                      f"{plural(len(unknown), 'check')} without an answer ({checks}): "
+                      f"{reasons}", None, None)
+
+
+def _forecast(ctx: _Context) -> Iterator[Finding]:
+    if not len(ctx.snapshot.results):
+        return
+    row = forecast(ctx.snapshot).iloc[0]
+    eta = row["time_to_maxmemory"]
+    if pd.isna(eta) or eta <= pd.Timedelta(0):
+        return  # no limit, unknown, never reached, or already full (headroom says so)
+    severity = "critical" if eta < pd.Timedelta(days=1) else "warning"
+    total = row["steady_state_bytes"] + row["never_expiring_bytes"]
+    yield Finding(severity, "maxmemory_forecast", "Redis will reach maxmemory at this rate",
+                  f"at {row['rate_per_s']:.3g} results/s the app grows towards "
+                  f"{format_bytes(total)} but only {format_bytes(row['headroom_bytes'])} "
+                  f"of maxmemory {format_bytes(row['maxmemory'])} is free: full in about "
+                  f"{format_age(eta)} (forecast() lists the assumptions)", None, int(total))
+
+
+# --- TTL -----------------------------------------------------------------------------------
+
+def _placeholder_ids(ctx: _Context) -> pd.Series:
+    values = ctx.snapshot.values
+    return values.loc[values["exception_name"] == NOT_READY_NAME, "result_id"]
+
+
+def _no_ttl_keys(ctx: _Context) -> pd.DataFrame:
+    """Keys of Mognet's kinds without a TTL, placeholders (reported apart) left out."""
+    keys = ctx.snapshot.keys
+    placeholder = (keys["kind"] == KIND_VALUE).fillna(False) & \
+        keys["result_id"].isin(_placeholder_ids(ctx))
+    return keys[keys["ttl_s"].isna() & (keys["kind"] != KIND_UNKNOWN).fillna(True)
+                & ~placeholder]
+
+
+def _no_ttl(ctx: _Context) -> Iterator[Finding]:
+    keys = _no_ttl_keys(ctx)
+    if len(keys):
+        size = _size(keys, "memory_bytes")
+        yield Finding("warning", "no_ttl", "Keys without a TTL never expire",
+                      f"{plural(len(keys), 'key')} ({format_bytes(size)}, {ctx.share(size)}) "
+                      f"{_verb(len(keys))} no TTL: {_breakdown(keys['kind'])}", len(keys), size)
+
+
+def _placeholders(ctx: _Context) -> Iterator[Finding]:
+    """Placeholders whose task will not finish: ready, gone or stuck results."""
+    values, results = ctx.snapshot.values, ctx.snapshot.results
+    held = values[(values["exception_name"] == NOT_READY_NAME) & values["ttl_s"].isna()]
+    by_id = results.drop_duplicates("result_id").set_index("result_id")
+    since = by_id["started"].fillna(by_id["created"])
+    young = ~by_id["state"].isin(list(READY_STATES)) & \
+        (reference_time(ctx.snapshot) - since <= ctx.stuck_after).fillna(False)
+    held = held[~held["result_id"].isin(young[young].index)]
+    if not len(held):
+        return
+    why = held["result_id"].map(by_id["state"].astype(object)).fillna("without result hash")
+    stuck = ~why.isin(list(READY_STATES)) & (why != "without result hash")
+    why = why.where(~stuck, why + f" for more than {format_age(ctx.stuck_after)}")
+    size = _size(held, "memory_bytes")
+    yield Finding("warning", "placeholder_no_ttl", "Placeholder values that will never expire",
+                  f"{plural(len(held), 'placeholder value')} ({format_bytes(size)}) "
+                  f"{_verb(len(held))} no TTL and their task will not finish: {_breakdown(why)}", len(held), size)
+
+
+# --- anomalies -----------------------------------------------------------------------------
+
+def _stuck(ctx: _Context) -> Iterator[Finding]:
+    found = ctx.anomalies[ctx.anomalies["anomaly"].isin(["stuck_running", "stuck_suspended"])]
+    if not len(found):
+        return
+    results = ctx.snapshot.results
+    mine = results[results["result_id"].isin(found["result_id"])]
+    oldest = reference_time(ctx.snapshot) - mine["started"].fillna(mine["created"]).min()
+    size = _size(found)
+    yield Finding("warning", "stuck_tasks", "Tasks stuck RUNNING or SUSPENDED",
+                  f"{plural(len(found), 'result')} ({_breakdown(mine['state'])}) stuck for more "
+                  f"than {format_age(ctx.stuck_after)}, the oldest for {format_age(oldest)}, on "
+                  f"nodes {_breakdown(mine['node_id'], 3, names_first=True)}; their keys hold "
+                  f"{format_bytes(size)}", len(found), size)
+
+
+def _orphans(ctx: _Context) -> Iterator[Finding]:
+    codes = ["value_without_result", "children_without_result", "metadata_without_result"]
+    found = ctx.anomalies[ctx.anomalies["anomaly"].isin(codes)]
+    if not len(found):
+        return
+    keys = ctx.snapshot.keys
+    lasting = int(keys.loc[keys["key"].isin(found["key"]), "ttl_s"].isna().sum())
+    kinds = "/" + found["anomaly"].astype(str).str.replace("_without_result", "", regex=False)
+    size = _size(found)
+    yield Finding("warning" if lasting else "info", "orphan_keys",
+                  "Keys that outlived their result hash",
+                  f"{plural(len(found), 'key')} ({format_bytes(size)}) "
+                  f"{_verb(len(found), 'outlives', 'outlive')} their result hash: {_breakdown(kinds)}; {lasting} of them without TTL",
+                  len(found), size)
+
+
+def _simple(code: str, anomaly: str, severity: str, title: str,
+            text: Callable[[pd.DataFrame, _Context], str]) -> Callable[[_Context], Iterator[Finding]]:
+    """A rule that reports every occurrence of one anomaly as one finding."""
+    def rule(ctx: _Context) -> Iterator[Finding]:
+        found = ctx.of(anomaly)
+        if len(found):
+            yield Finding(severity, code, title, text(found, ctx), len(found), _size(found))
+    rule.__name__ = f"_{code}"
+    return rule
+
+
+def _children_text(found: pd.DataFrame, ctx: _Context) -> str:
+    return (f"{plural(len(found), 'child', 'children')} listed in the /children sets of "
+            f"{plural(found['key'].nunique(), 'result')} {_verb(len(found))} no result hash")
+
+
+def _lost_text(found: pd.DataFrame, ctx: _Context) -> str:
+    results = ctx.snapshot.results
+    mine = results[results["result_id"].isin(found["result_id"])]
+    recent = int((reference_time(ctx.snapshot) - mine["finished"]
+                  < pd.Timedelta(days=7)).fillna(False).sum())
+    return (f"{plural(len(found), 'finished result')} ({_breakdown(mine['state'])}) "
+            f"{_verb(len(found))} no /value key; the remaining keys hold {format_bytes(_size(found))}; {recent} of "
+            "them finished less than 7 days (Mognet's default result_value_ttl) before the scan")
+
+
+def _state_text(found: pd.DataFrame, ctx: _Context) -> str:
+    states, results = ctx.snapshot.states, ctx.snapshot.results
+    mine = states[states["request_id"].isin(found["result_id"])]
+    state_of = results.drop_duplicates("result_id").set_index("result_id")["state"]
+    verb = _verb(len(found), "belongs", "belong")
+    return (f"{plural(len(found), 'state hash', 'state hashes')} "
+            f"({format_bytes(_size(found))}) {verb} to finished results "
+            f"({_breakdown(found['result_id'].map(state_of.astype(object)))}); "
+            f"{int(mine['ttl_s'].isna().sum())} of them without TTL")
+
+
+def _retries_text(found: pd.DataFrame, ctx: _Context) -> str:
+    results = ctx.snapshot.results
+    mine = results[results["result_id"].isin(found["result_id"])]
+    restarts = unexpected_restarts(mine)
+    return (f"{plural(len(found), 'result')} started without a matching stop "
+            f"{plural(int(restarts.sum()), 'time')} in all (at most {int(restarts.max())} on "
+            f"one result); tasks: {_breakdown(mine['name'], 3, names_first=True)}")
+
+
+def _unknown_text(found: pd.DataFrame, ctx: _Context) -> str:
+    keys = ctx.snapshot.keys
+    lasting = int(keys.loc[keys["key"].isin(found["key"]), "ttl_s"].isna().sum())
+    example = found["key"].iloc[0]
+    return (f"{plural(len(found), 'key')} ({format_bytes(_size(found))}) under the app's "
+            f"prefix {_verb(len(found), 'is', 'are')} not Mognet's (e.g. {example!r}); {lasting} of them without TTL")
+
+
+def _unreadable_text(found: pd.DataFrame, ctx: _Context) -> str:
+    return (f"{plural(len(found), 'key')} ({format_bytes(_size(found))}) could not be fully "
+            f"read, e.g. {found['key'].iloc[0]!r}: {found['detail'].iloc[0]}")
+
+
+# --- values --------------------------------------------------------------------------------
+
+def _poor_compression(ctx: _Context) -> Iterator[Finding]:
+    poor = poorly_compressed(ctx.snapshot, threshold=_POOR_RATIO, min_bytes=_POOR_MIN_BYTES)
+    poor = poor[(poor["encoding"].astype(object) == "gzip") & poor["raw_bytes"].notna()]
+    if not len(poor):
+        return
+    stored, raw = _size(poor, "stored_bytes"), _size(poor, "raw_bytes")
+    effect = f"gzip saves only {format_bytes(raw - stored)}" if raw >= stored else \
+        f"gzip makes them {format_bytes(stored - raw)} larger"
+    yield Finding("info", "poor_compression", "Values that gzip barely shrinks",
+                  f"{plural(len(poor), 'gzipped value')} of {format_bytes(_POOR_MIN_BYTES)} or "
+                  f"more compress less than {_POOR_RATIO}x: {format_bytes(stored)} stored for "
+                  f"{format_bytes(raw)} raw, {effect}", len(poor), stored)
+
+
+def _listpack(ctx: _Context) -> Iterator[Finding]:
+    over = listpack_overflow(ctx.snapshot)
+    extra = _size(over, "extra_bytes_estimate")
+    if not len(over) or extra < LISTPACK_SHARE * ctx.app_bytes or extra == 0:
+        return
+    count, limit = int(over["values"].sum()), int(over["limit_bytes"].iloc[0])
+    assumed = " (Redis' default; the server did not say)" if over["assumed_limit"].any() else ""
+    yield Finding("info", "listpack_overflow", "Value hashes too big for the compact encoding",
+                  f"{plural(count, 'value')} exceed hash-max-listpack-value={limit} B{assumed} "
+                  f"and are stored as hashtables: about {format_bytes(extra)} "
+                  f"({ctx.share(extra)}) more than as listpacks", count, extra)
+
+
+def _large_exceptions(ctx: _Context) -> Iterator[Finding]:
+    values = ctx.snapshot.values
+    failed = values[values["is_exception"].fillna(False).astype(bool)
+                    & (values["exception_name"] != NOT_READY_NAME).fillna(True)
+                    & (values["memory_bytes"] >= LARGE_EXCEPTION_BYTES).fillna(False)]
+    if not len(failed):
+        return
+    size, largest = _size(failed, "memory_bytes"), failed.loc[failed["memory_bytes"].idxmax()]
+    yield Finding("info", "large_exceptions", "Stored exceptions with large payloads",
+                  f"{plural(len(failed), 'stored exception')} of "
+                  f"{format_bytes(LARGE_EXCEPTION_BYTES)} or more ({format_bytes(size)} in all; "
+                  f"{_breakdown(failed['exception_name'], 3)}), the largest "
+                  f"{format_bytes(largest['memory_bytes'])}", len(failed), size)
+
+
+def _incomplete(ctx: _Context) -> Iterator[Finding]:
+    p = ctx.snapshot.provenance
+    if not p.complete:
+        yield Finding("info", "scan_incomplete", "The scan stopped before the end",
+                      f"only {plural(p.keys_read, 'key')} were read{_limit(p.settings.limit)}: "
+                      "totals are partial and "
+                      f"{', '.join(NEEDS_COMPLETE_SCAN)} were not checked", p.keys_read, None)
+
+
+def _limit(limit: int | None) -> str:
+    return "" if limit is None else f" (limit={limit})"
+
+
+_RULES: tuple[Callable[[_Context], Iterator[Finding]], ...] = (
+    _server, _forecast, _no_ttl, _placeholders, _stuck, _orphans,
+    _simple("unexpected_retries", "unexpected_retries", "warning",
+            "Tasks restarted after a worker died", _retries_text),
+    _simple("unreadable_keys", "unreadable", "warning", "Keys that could not be read",
+            _unreadable_text),
+    _simple("value_lost", "value_lost", "info", "Finished results whose value is gone",
+            _lost_text),
+    _simple("children_missing", "child_missing", "info", "Children without a result hash",
+            _children_text),
+    _simple("finished_state", "state_of_finished", "info", "State kept after the task finished",
+            _state_text),
+    _simple("unknown_keys", "unknown_key", "info", "Keys under the prefix that are not Mognet's",
+            _unknown_text),
+    _poor_compression, _listpack, _large_exceptions, _server_unknown, _incomplete,
+)
+
+ADVICE = {
+    "no_ttl": "Mognet sets TTLs unless result_ttl / result_value_ttl "
+              "(RedisResultBackendSettings) or state_ttl (RedisStateBackendSettings) are None: "
+              "set them. Keys already without a TTL stay until deleted: EXPIRE or DEL them by "
+              "hand (mognet_lab only reads).",
+    "placeholder_no_ttl": "Set result_value_ttl and check why tasks never finish: placeholder "
+                          "values written by get_or_create get no TTL until the task finishes, "
+                          "and revoked, crashed or stuck tasks never do. EXPIRE or DEL these "
+                          "/value keys (listed by anomalies()) and see stuck_tasks.",
+    "stuck_tasks": "Look at the worker nodes named: a worker killed mid-task leaves its results "
+                   "RUNNING for good. Revoke the results that will not finish and find what "
+                   "hangs (deadlines, external calls); until then their placeholder values "
+                   "keep no TTL.",
+    "orphan_keys": "Nothing reads these keys any more. Those with a TTL expire on their own; "
+                   "DEL those without. Result hashes vanish before their keys when evicted "
+                   "(allkeys-* policy), deleted by hand, or when result_ttl is shorter than "
+                   "result_value_ttl.",
+    "unexpected_retries": "A start without a stop means the worker died during the task (OOM "
+                          "kill, SIGKILL, lost broker connection) and the message was "
+                          "redelivered; Mognet gives up after max_retries. Check those "
+                          "workers' memory limits and logs for the tasks named.",
+    "unreadable_keys": "See the 'unreadable' rows of anomalies(): a key of the wrong type under "
+                       "Mognet's prefix breaks Mognet's own reads of that result; hashes over "
+                       "ScanSettings.max_hash_fields are read by raising it.",
+    "value_lost": "By design values expire before results (result_value_ttl 7 d < result_ttl "
+                  "21 d), so callers asking later get no value; make the TTLs equal if they "
+                  "need it. Values gone sooner than result_value_ttl were evicted: see "
+                  "evictions and give Redis more memory.",
+    "children_missing": "The children expired or were evicted before the parent's /children "
+                        "set: waiting on them (Result.children, tree()) fails. Little memory is "
+                        "at stake; children should live as long as their parent.",
+    "finished_state": "Mognet's worker clears a task's state when it completes; states of "
+                      "revoked or crashed tasks stay until state_ttl (7200 s by default) runs "
+                      "out. Set state_ttl where they have none.",
+    "unknown_keys": "Something other than Mognet writes under the app's prefix, outside "
+                    "Mognet's TTL settings: find the writer and move those keys to another "
+                    "prefix, or give them a TTL.",
+    "poor_compression": "These values are already compact (binary, compressed or random data): "
+                        "gzip costs CPU and saves little. Store large payloads elsewhere "
+                        "(object storage) and return a reference.",
+    "listpack_overflow": "Raise hash-max-listpack-value (CONFIG SET and redis.conf) above the "
+                         "typical stored value size so small values stay compact listpacks; "
+                         "only values written afterwards benefit.",
+    "large_exceptions": "Each failure stores its message, traceback and pickled exception: "
+                        "exceptions that carry large data (request bodies, frames in args) "
+                        "multiply with every failure. Raise exceptions with short messages and "
+                        "no large attributes.",
+    "maxmemory_forecast": "Shorten result_ttl / result_value_ttl (what_if() shows the effect) "
+                          "or raise maxmemory before then; keys without TTL only add to this.",
+    "server_unknown": "Check these settings in the provider's console (managed Redis often "
+                      "refuses CONFIG), or grant the scanning user CONFIG GET.",
+    "scan_incomplete": "Scan again without limit for complete figures.",
+}

@@ -1,0 +1,307 @@
+"""What the stored values cost: compression, exceptions, the largest, hash encoding.
+
+Values are usually the bulk of a Mognet app's memory. Each ``/value`` hash
+holds the (by default gzipped) JSON of the returned value or of the
+exception; the worker also stores a ``ResultNotReady`` placeholder before a
+task finishes, counted here as a placeholder, never as an exception.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import bad_option
+from ..format import EXCEPTION_INFO_TYPE, NOT_READY_NAME
+from ..snapshot import Snapshot
+from ._common import (
+    MISSING,
+    check_count,
+    check_number,
+    label,
+    lookup,
+    memory,
+    result_lookup,
+)
+
+__all__ = [
+    "COMPRESSION_GROUPS",
+    "LISTPACK_OVERHEAD_BYTES",
+    "REDIS_DEFAULT_LISTPACK_VALUE",
+    "compression",
+    "exceptions",
+    "largest_values",
+    "listpack_overflow",
+    "poorly_compressed",
+    "value_summary",
+]
+
+COMPRESSION_GROUPS = ("name", "state", "node", "value_type", "encoding", "content_type",
+                      "exception_name", "redis_encoding")
+# Redis' default hash-max-listpack-value (hash-max-ziplist-value before 7.0).
+REDIS_DEFAULT_LISTPACK_VALUE = 64
+# MEMORY USAGE of a listpack-encoded value hash, minus its contents, other
+# fields and key name: measured 72-77 B on Redis 7.0 / jemalloc (robj, dict
+# entry, listpack header and entry headers, allocator rounding).
+LISTPACK_OVERHEAD_BYTES = 72
+_FIELD_NAMES_BYTES = len("contents") + len("encoding") + len("content_type")
+_NULL_JSON_BYTES = len("null")
+_RATIO_QUANTILES = {"ratio_p50": 0.5, "ratio_p10": 0.1, "ratio_p90": 0.9}
+_COMPRESSION_SUMS = ["values", "stored_bytes", "raw_bytes", "saved_bytes"]
+
+
+def compression(snapshot: Snapshot, *,
+                by: str | Sequence[str] = ("name", "value_type")) -> pd.DataFrame:
+    """How well values compress, per group.
+
+    Parameters
+    ----------
+    snapshot
+        The scan to analyse.
+    by
+        One or more of :data:`COMPRESSION_GROUPS`. ``name``, ``state`` and
+        ``node`` come from the owning result (``"(no result)"`` when its hash
+        is gone); other missing labels read ``"(none)"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``[*by, values, stored_bytes, raw_bytes, saved_bytes, ratio_mean,
+        ratio_p50, ratio_p10, ratio_p90, ratio_overall]`` largest
+        ``stored_bytes`` first. ``raw_bytes`` and ``saved_bytes`` count only
+        values whose raw size is known; ``ratio_*`` describe the per-value
+        raw/stored ratios, ``ratio_overall`` the byte-weighted one.
+    """
+    groups = _check_groups(by)
+    values = _labelled(snapshot)
+    rows = values[groups].copy()
+    rows["values"] = 1
+    rows["stored_bytes"] = memory(values, "stored_bytes")
+    known = values["raw_bytes"].notna() & values["stored_bytes"].notna()
+    rows["raw_bytes"] = memory(values, "raw_bytes").where(known, 0)
+    rows["saved_bytes"] = (rows["raw_bytes"] - rows["stored_bytes"]).where(known, 0)
+    rows["known_stored"] = rows["stored_bytes"].where(known, 0)
+    rows["ratio"] = values["compression_ratio"].astype("float64")
+    grouped = rows.groupby(groups, sort=False)
+    out = grouped[[*_COMPRESSION_SUMS, "known_stored"]].sum()
+    out["ratio_mean"] = grouped["ratio"].mean()
+    for column, q in _RATIO_QUANTILES.items():
+        out[column] = grouped["ratio"].quantile(q)
+    out["ratio_overall"] = out["raw_bytes"] / out["known_stored"].where(out["known_stored"] > 0)
+    out = out.drop(columns="known_stored").reset_index()
+    out = out.sort_values("stored_bytes", ascending=False, kind="stable", ignore_index=True)
+    return _categorical(out, groups).astype({c: "int64" for c in _COMPRESSION_SUMS})
+
+
+def poorly_compressed(snapshot: Snapshot, *, threshold: float = 1.1,
+                      min_bytes: int = 1024) -> pd.DataFrame:
+    """Values that take room but gzip barely shrinks (or that are not compressed).
+
+    Parameters
+    ----------
+    snapshot
+        The scan to analyse.
+    threshold
+        Keep values whose raw/stored ratio is below this.
+    min_bytes
+        Keep values storing at least this many bytes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``[result_id, name, value_type, encoding, stored_bytes, raw_bytes,
+        compression_ratio, memory_bytes]`` largest ``stored_bytes`` first.
+        Plain (uncompressed) values have a ratio of 1 and appear here too.
+    """
+    threshold = check_number("threshold", threshold)
+    min_bytes = check_count("min_bytes", min_bytes, minimum=0)
+    values = _labelled(snapshot)
+    poor = (values["compression_ratio"] < threshold) & (values["stored_bytes"] >= min_bytes)
+    columns = ["result_id", "name", "value_type", "encoding", "stored_bytes", "raw_bytes",
+               "compression_ratio", "memory_bytes"]
+    found = values.loc[poor.fillna(False).astype(bool), columns]
+    found = found.sort_values("stored_bytes", ascending=False, kind="stable", ignore_index=True)
+    return _categorical(found, ["name", "value_type", "encoding"])
+
+
+def exceptions(snapshot: Snapshot) -> pd.DataFrame:
+    """Stored exceptions (failed, revoked, invalid results) by exception type.
+
+    The ``ResultNotReady`` placeholder is not an exception: see
+    :func:`value_summary`'s ``placeholders``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``[exception_name, values, stored_bytes, memory_bytes,
+        example_message]``, most frequent first.
+    """
+    values = snapshot.values
+    found = values[_is_exception(values) & ~_is_placeholder(values)]
+    rows = pd.DataFrame({"exception_name": label(found["exception_name"], "(unknown)"),
+                         "values": 1, "stored_bytes": memory(found, "stored_bytes"),
+                         "memory_bytes": memory(found),
+                         "example_message": found["exception_message"].astype(object)})
+    grouped = rows.groupby("exception_name", sort=False)
+    out = grouped[["values", "stored_bytes", "memory_bytes"]].sum()
+    out["example_message"] = grouped["example_message"].first()
+    out = out.reset_index().sort_values(["values", "stored_bytes"], ascending=False,
+                                        kind="stable", ignore_index=True)
+    out["example_message"] = out["example_message"].astype("string")
+    return _categorical(out, ["exception_name"]).astype(
+        {"values": "int64", "stored_bytes": "int64", "memory_bytes": "int64"})
+
+
+def largest_values(snapshot: Snapshot, *, n: int = 20) -> pd.DataFrame:
+    """The ``n`` values that take the most memory.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``[result_id, name, state, value_type, encoding, stored_bytes,
+        raw_bytes, memory_bytes, ttl_s]``, by ``memory_bytes`` (then
+        ``stored_bytes``) descending; unknown sizes last.
+    """
+    n = check_count("n", n)
+    values = _labelled(snapshot)
+    columns = ["result_id", "name", "state", "value_type", "encoding", "stored_bytes",
+               "raw_bytes", "memory_bytes", "ttl_s"]
+    ordered = values[columns].sort_values(["memory_bytes", "stored_bytes"], ascending=False,
+                                          kind="stable", na_position="last", ignore_index=True)
+    return _categorical(ordered.head(n), ["name", "state", "value_type", "encoding"])
+
+
+def listpack_overflow(snapshot: Snapshot) -> pd.DataFrame:
+    """Values too big for Redis' compact hash encoding, and what that costs.
+
+    A hash stays a compact listpack while every field is at most
+    ``hash-max-listpack-value`` bytes (server frame; Redis' default 64 when
+    unknown, flagged by ``assumed_limit``). A gzipped value of almost any
+    size exceeds it, so its hash becomes a ``hashtable``: a dict with one
+    allocation per field. The overhead per value is estimated as
+    ``memory_bytes - (stored_bytes + other fields + key name + 72 B)``, the
+    72 B being what a listpack hash costs beyond its data (measured on
+    Redis 7.0); it is about 250 B per value, clipped at 0.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``[name, values, stored_bytes, memory_bytes, extra_bytes_estimate,
+        limit_bytes, assumed_limit]`` by task name, largest estimate first.
+    """
+    limit, assumed = _listpack_limit(snapshot)
+    values = _labelled(snapshot)
+    over = (values["stored_bytes"] > limit).fillna(False).astype(bool) \
+        | (values["redis_encoding"].astype(object) == "hashtable")
+    found = values[over]
+    rows = pd.DataFrame({"name": found["name"], "values": 1,
+                         "stored_bytes": memory(found, "stored_bytes"),
+                         "memory_bytes": memory(found),
+                         "extra_bytes_estimate": _extra_bytes(snapshot.app, found)})
+    out = rows.groupby("name", sort=False).sum().reset_index()
+    out = out.sort_values(["extra_bytes_estimate", "memory_bytes"], ascending=False,
+                          kind="stable", ignore_index=True)
+    out["limit_bytes"], out["assumed_limit"] = limit, assumed
+    return _categorical(out, ["name"]).astype(
+        {"values": "int64", "stored_bytes": "int64", "memory_bytes": "int64",
+         "extra_bytes_estimate": "int64", "limit_bytes": "int64", "assumed_limit": bool})
+
+
+def value_summary(snapshot: Snapshot) -> pd.DataFrame:
+    """Every value in one row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row: ``values``, ``placeholders`` (ResultNotReady), ``exceptions``
+        (other stored exceptions), ``stored_bytes``, ``raw_bytes`` and
+        ``saved_bytes`` (values whose raw size is known), ``ratio`` (overall
+        raw/stored of those, NaN when none), ``memory_bytes``, ``no_ttl``
+        (values without a TTL) and ``errors`` (values read with an error).
+    """
+    values = snapshot.values
+    known = values["raw_bytes"].notna() & values["stored_bytes"].notna()
+    stored, raw = memory(values, "stored_bytes"), memory(values, "raw_bytes")
+    known_stored, known_raw = int(stored[known].sum()), int(raw[known].sum())
+    placeholder = _is_placeholder(values)
+    return pd.DataFrame([{
+        "values": len(values),
+        "placeholders": int(placeholder.sum()),
+        "exceptions": int((_is_exception(values) & ~placeholder).sum()),
+        "stored_bytes": int(stored.sum()),
+        "raw_bytes": known_raw,
+        "saved_bytes": known_raw - known_stored,
+        "ratio": known_raw / known_stored if known_stored else np.nan,
+        "memory_bytes": int(memory(values).sum()),
+        "no_ttl": int(values["ttl_s"].isna().sum()),
+        "errors": int(values["error"].notna().sum()),
+    }])
+
+
+def _check_groups(by: str | Sequence[str]) -> list[str]:
+    groups = [by] if isinstance(by, str) else list(by) if isinstance(by, (list, tuple)) else []
+    if not groups or len(set(groups)) != len(groups) or \
+            any(g not in COMPRESSION_GROUPS for g in groups):
+        raise bad_option("by", by, "one or more distinct names from " + ", ".join(
+            COMPRESSION_GROUPS))
+    return groups
+
+
+def _labelled(snapshot: Snapshot) -> pd.DataFrame:
+    """The values frame with its result's name/state/node and NA labels filled."""
+    values = snapshot.values.copy()
+    table = result_lookup(snapshot)
+    for column in ("name", "state", "node"):
+        values[column] = lookup(values["result_id"], table, column)
+    for column in ("value_type", "encoding", "content_type", "exception_name",
+                   "redis_encoding"):
+        values[column] = label(values[column])
+    return values
+
+
+def _categorical(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    for column in columns:
+        frame[column] = pd.Categorical(frame[column].astype(object))
+    return frame
+
+
+def _is_placeholder(values: pd.DataFrame) -> pd.Series:
+    return (values["exception_name"].astype(object) == NOT_READY_NAME).astype(bool)
+
+
+def _is_exception(values: pd.DataFrame) -> pd.Series:
+    typed = values["value_type"].astype(object) == EXCEPTION_INFO_TYPE
+    return values["is_exception"].astype(object).where(
+        values["is_exception"].notna(), typed).astype(bool)
+
+
+def _listpack_limit(snapshot: Snapshot) -> tuple[int, bool]:
+    """The smallest limit any node reports (stricter wins), or Redis' default."""
+    server = snapshot.server
+    known = server["hash_max_listpack_value"].dropna()
+    if known.empty:
+        return REDIS_DEFAULT_LISTPACK_VALUE, True
+    return int(known.min()), False
+
+
+def _extra_bytes(app: str, values: pd.DataFrame) -> pd.Series:
+    """Per value: memory beyond what the same data would take as a listpack."""
+    # Result ids are ASCII UUIDs: characters are bytes.
+    key_bytes = len(f"{app}.mognet.result./value".encode()) \
+        + values["result_id"].astype("string").str.len().fillna(0).astype("int64")
+    fields = _FIELD_NAMES_BYTES + _json_bytes(values["encoding"]) \
+        + _json_bytes(values["content_type"])
+    compact = memory(values, "stored_bytes") + fields + key_bytes + LISTPACK_OVERHEAD_BYTES
+    extra = values["memory_bytes"].astype("Float64") - compact
+    return extra.clip(lower=0).fillna(0).astype("int64")
+
+
+def _json_bytes(labels: pd.Series) -> pd.Series:
+    """Bytes of the JSON text Mognet stores for a field (``null`` when missing)."""
+    # Mapped per category: a few distinct texts, however many values.
+    sizes = labels.astype("category").map(
+        lambda text: _NULL_JSON_BYTES if text == MISSING else len(json.dumps(text).encode()))
+    return sizes.astype("int64")
