@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import pandas as pd
 
 from .snapshot import Snapshot
@@ -54,8 +56,24 @@ def _without_ttl(snapshot: Snapshot) -> pd.DataFrame:
     return grouped
 
 
-def summary_text(snapshot: Snapshot) -> str:
-    """Results by state, memory by key kind and keys without TTL, as text."""
+def _findings_text(snapshot: Snapshot, count: int) -> str:
+    from .analysis import findings
+
+    found = findings(snapshot)
+    if not len(found):
+        return "\nTop findings\n  none: nothing to act on"
+    lines = [f"\nTop findings ({min(count, len(found))} of {len(found)})"]
+    for row in found.head(count).itertuples():
+        lines.append(f"  [{row.severity}] {row.title}")
+        lines.append(textwrap.fill(row.measured, width=100, initial_indent="      ",
+                                   subsequent_indent="      "))
+        lines.append(textwrap.fill("-> " + row.advice, width=100, initial_indent="      ",
+                                   subsequent_indent="         "))
+    return "\n".join(lines)
+
+
+def summary_text(snapshot: Snapshot, *, findings: int = 5) -> str:
+    """Results by state, memory by key kind, keys without TTL and the top findings."""
     p = snapshot.provenance
     keys = snapshot.keys
     errors = int(keys["error"].notna().sum())
@@ -69,4 +87,6 @@ def summary_text(snapshot: Snapshot) -> str:
                 ("Memory by key kind", _by_kind(snapshot)),
                 ("Keys without TTL (they never expire)", _without_ttl(snapshot))]
     body = [f"\n{title}\n{_table(frame)}" for title, frame in sections]
+    if findings:
+        body.append(_findings_text(snapshot, findings))
     return "\n".join(head + body)

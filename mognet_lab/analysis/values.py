@@ -181,10 +181,13 @@ def listpack_overflow(snapshot: Snapshot) -> pd.DataFrame:
     ``hash-max-listpack-value`` bytes (server frame; Redis' default 64 when
     unknown, flagged by ``assumed_limit``). A gzipped value of almost any
     size exceeds it, so its hash becomes a ``hashtable``: a dict with one
-    allocation per field. The overhead per value is estimated as
-    ``memory_bytes - (stored_bytes + other fields + key name + 72 B)``, the
-    72 B being what a listpack hash costs beyond its data (measured on
-    Redis 7.0); it is about 250 B per value, clipped at 0.
+    allocation per field. The ``redis_encoding`` Redis reported decides;
+    values whose encoding is unknown are compared with the limit.
+
+    The overhead per value is estimated as ``memory_bytes - (stored_bytes +
+    other fields + key name + 72 B)``, the 72 B being what a listpack hash
+    costs beyond its data (measured on Redis 7.0); it comes to about 250 B
+    per value, clipped at 0.
 
     Returns
     -------
@@ -194,9 +197,7 @@ def listpack_overflow(snapshot: Snapshot) -> pd.DataFrame:
     """
     limit, assumed = _listpack_limit(snapshot)
     values = _labelled(snapshot)
-    over = (values["stored_bytes"] > limit).fillna(False).astype(bool) \
-        | (values["redis_encoding"].astype(object) == "hashtable")
-    found = values[over]
+    found = values[_overflows(values, limit)]
     rows = pd.DataFrame({"name": found["name"], "values": 1,
                          "stored_bytes": memory(found, "stored_bytes"),
                          "memory_bytes": memory(found),
@@ -285,6 +286,17 @@ def _listpack_limit(snapshot: Snapshot) -> tuple[int, bool]:
     if known.empty:
         return REDIS_DEFAULT_LISTPACK_VALUE, True
     return int(known.min()), False
+
+
+def _overflows(values: pd.DataFrame, limit: int) -> pd.Series:
+    """Redis' own answer where known; else whether ``contents`` exceeds the limit.
+
+    Redis converts a hash only when it is written, so after a CONFIG SET the
+    encoding can disagree with the size: the encoding is what costs memory.
+    """
+    encoding = values["redis_encoding"].astype(object)
+    too_big = (values["stored_bytes"] > limit).fillna(False).astype(bool)
+    return (encoding == "hashtable").where(encoding != MISSING, too_big).astype(bool)
 
 
 def _extra_bytes(app: str, values: pd.DataFrame) -> pd.Series:

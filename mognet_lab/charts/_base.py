@@ -7,7 +7,6 @@ touches pyplot's global figure list or rcParams.
 
 from __future__ import annotations
 
-import math
 from typing import Any, Callable, Sequence
 
 import numpy as np

@@ -7,7 +7,6 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
 from .. import analysis
-from ..analysis.ttl import TTL_BUCKETS
 from ..snapshot import Snapshot
 from ._base import (
     NO_TTL,
@@ -25,7 +24,6 @@ from ._base import (
 )
 
 __all__ = ["ttl_buckets", "expiry_schedule"]
-
 
 
 def ttl_buckets(data: Snapshot | pd.DataFrame, *, ax: Axes | None = None) -> Axes:
@@ -124,6 +122,7 @@ def expiry_schedule(data: Snapshot | pd.DataFrame, *, ax: Axes | None = None) ->
 def _hours(frame: pd.DataFrame) -> np.ndarray:
     if "hours" in frame.columns:
         return pd.to_numeric(frame["hours"], errors="coerce").to_numpy(dtype=float)
+    require_columns(frame, ["at"], "an hours or at column")
     at = pd.to_datetime(frame["at"], utc=True)
     return ((at - at.iloc[0]) / pd.Timedelta(hours=1)).to_numpy(dtype=float)
 
@@ -132,7 +131,7 @@ def _bucket_by_kind(frame: pd.DataFrame) -> pd.DataFrame:
     """buckets (in order) x kinds (largest first) of bytes."""
     bucket = frame["bucket"]
     order = list(bucket.cat.categories) if isinstance(bucket.dtype, pd.CategoricalDtype) \
-        else list(TTL_BUCKETS)
+        else list(analysis.TTL_BUCKETS)
     data = frame.assign(kind=frame["kind"].astype(str), bucket=bucket.astype(str),
                         bytes=pd.to_numeric(frame["bytes"], errors="coerce").fillna(0))
     table = data.pivot_table(index="bucket", columns="kind", values="bytes",
