@@ -5,7 +5,8 @@
 >>> snapshot = lab.scan()                                               # doctest: +SKIP
 >>> snapshot.results.groupby("state").size()                            # doctest: +SKIP
 
-Importing the package loads neither matplotlib.pyplot, ipywidgets nor IPython.
+Importing the package loads neither matplotlib.pyplot, ipywidgets nor IPython;
+``mognet_lab.Dashboard`` (the interactive dashboard) loads ipywidgets on first use.
 """
 
 from ._version import __version__
@@ -45,3 +46,17 @@ __all__ = [
     "connect",
     "discover_apps",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # mognet_lab.Dashboard imports ipywidgets, so it loads on first use, not with the
+    # package; it stays out of __all__ so that `from mognet_lab import *` does not load it.
+    if name == "Dashboard":
+        from .widgets import Dashboard
+
+        return Dashboard
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), "Dashboard"])

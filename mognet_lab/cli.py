@@ -29,6 +29,9 @@ examples:
   mognet-lab apps redis://localhost:6379/0         which Mognet apps live there
   mognet-lab scan redis://localhost:6379/0 --app my_app
   mognet-lab scan rediss://:PASSWORD@host:6380/0 --app my_app --frame values -o values.parquet
+  mognet-lab report redis://localhost:6379/0 --app my_app -o report.html --redact
+  mognet-lab report --snapshot monday.mognetlab -o report.md
+  mognet-lab compare monday.mognetlab tuesday.mognetlab -o deltas.csv
 
 exit codes: 0 ok, 1 error, 2 usage, 3 Redis unreachable / TLS, 4 access denied,
 5 app not found. mognet_lab only ever reads: it never writes, deletes or expires a key.
@@ -58,12 +61,37 @@ def _parser() -> argparse.ArgumentParser:
                       help="write here (a directory with --frame all); default stdout")
     _scan_options(scan)
 
+    _report_parser(commands)
+    compare = commands.add_parser("compare", help="what changed between two saved snapshots "
+                                                  "(Snapshot.save directories)")
+    compare.add_argument("old", help="the earlier snapshot's directory")
+    compare.add_argument("new", help="the later snapshot's directory")
+    compare.add_argument("-o", "--output", metavar="PATH",
+                         help="also write the deltas: .json (summary and tables) or .csv")
+
     demo = commands.add_parser("demo", help="start a private Redis with a demo workload, "
                                             "scan it and print the summary")
     demo.add_argument("--results", type=int, default=2000, help="results to write (2000)")
     demo.add_argument("--seed", type=int, default=1, help="workload seed (1)")
     demo.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
+
+
+def _report_parser(commands: argparse._SubParsersAction) -> None:
+    report = commands.add_parser("report", help="scan one app (or load a saved snapshot) and "
+                                                "write a report: .html, .md or .json")
+    report.add_argument("url", nargs="?",
+                        help="redis://[user:password@]host:port/db (or give --snapshot)")
+    report.add_argument("--app", help="the Mognet app's name (with a URL)")
+    report.add_argument("--snapshot", metavar="DIR",
+                        help="report on a snapshot saved with Snapshot.save instead of scanning")
+    report.add_argument("-o", "--output", required=True, metavar="PATH",
+                        help="report.html, report.md or report.json (format from the suffix)")
+    report.add_argument("--redact", action="store_true",
+                        help="hide task arguments, metadata values and exception messages")
+    report.add_argument("--title", help="the report's title")
+    report.add_argument("--top", type=int, default=20, help="rows per long table (20)")
+    _scan_options(report)
 
 
 def _scan_options(parser: argparse.ArgumentParser) -> None:
@@ -103,6 +131,10 @@ def _run(args: argparse.Namespace) -> int:
         return _apps(args)
     if args.command == "scan":
         return _scan(args)
+    if args.command == "report":
+        return _report(args)
+    if args.command == "compare":
+        return _compare(args)
     return _demo(args)
 
 
@@ -136,6 +168,45 @@ def _scan(args: argparse.Namespace) -> int:
         write_frame(snapshot.frame(names[0]), args.output or sys.stdout, fmt)
     if args.output:
         print(f"wrote {', '.join(names)} ({fmt}) to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .report import Report, check_report_path
+    from .snapshot import Snapshot
+
+    check_report_path(args.output)  # before a long scan, not after
+    if (args.url is None) == (args.snapshot is None):
+        raise BadOption("report needs either a Redis URL (with --app) or --snapshot DIR.")
+    if args.snapshot is not None:
+        snapshot = Snapshot.load(args.snapshot)
+    else:
+        if not args.app:
+            raise BadOption("report URL needs --app APP (the Mognet app's name).")
+        from .lab import connect
+
+        with connect(args.url, app=args.app) as lab:
+            snapshot = lab.scan(progress=not args.no_progress, limit=args.limit,
+                                batch=args.batch)
+    report = Report(snapshot, redact=args.redact, top=args.top, title=args.title)
+    written = report.to_file(args.output)
+    print(f"wrote {written} ({written.stat().st_size:,} bytes)", file=sys.stderr)
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from .compare import compare
+    from .display.compare import comparison_text
+    from .report.comparison import check_comparison_path, write_comparison
+    from .snapshot import Snapshot
+
+    if args.output:
+        check_comparison_path(args.output)
+    comparison = compare(Snapshot.load(args.old), Snapshot.load(args.new))
+    print(comparison_text(comparison, max_rows=20))
+    if args.output:
+        write_comparison(comparison, args.output)
+        print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
 

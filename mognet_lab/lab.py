@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -13,6 +13,9 @@ from .reader import Node, iter_keys, open_node
 from .scanner import scan_app
 from .settings import ScanSettings
 from .snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from .display import ValueView
 
 __all__ = ["Lab", "connect", "discover_apps"]
 
@@ -71,8 +74,28 @@ class Lab:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def value(self, result_id: str, *, max_bytes: int = 1_000_000) -> ValueView:
+        """Read one result's stored value now and decode it (JSON; never unpickled).
+
+        Parameters
+        ----------
+        result_id
+            The result's full id.
+        max_bytes
+            Decompress and show at most this many bytes; a larger value is
+            shown as the start of its text, not parsed.
+        """
+        from .display.value import load_value
+
+        return load_value(self.nodes, self.app, result_id, max_bytes=max_bytes)
+
+    def _repr_html_(self) -> str:
+        from .display import lab_html
+
+        return lab_html(self)
+
     def __repr__(self) -> str:
-        return f"<Lab app={self.app!r} url={self.url!r}>"
+        return f"<Lab app={self.app!r} url={self.url!r} nodes={len(self.nodes)}>"
 
 
 def connect(url_or_client: Any, *, app: str, check: bool = True) -> Lab:

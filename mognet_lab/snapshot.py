@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import pandas as pd
 
 from .schemas import FRAME_NAMES, conform, empty_frame
 from .settings import ScanSettings
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from .display import ResultView, ServerInfo
+    from .widgets import Dashboard
 
 __all__ = ["Provenance", "Snapshot"]
 
@@ -113,13 +119,46 @@ class Snapshot:
     def complete(self) -> bool:
         return self.provenance.complete
 
+    def result(self, result_id: str) -> ResultView:
+        """One result (full id or a unique prefix of >= 8 characters); KeyError if absent."""
+        from .display import ResultView
+
+        return ResultView(self, result_id)
+
+    def to_widget(self, *, page_size: int = 50) -> Dashboard:
+        """This snapshot in an interactive :class:`~mognet_lab.widgets.Dashboard` (no Refresh)."""
+        from .widgets import Dashboard
+
+        return Dashboard(self, page_size=page_size)
+
+    def server_info(self) -> ServerInfo:
+        """The Redis server's memory, limits, policy and clients, as a rich view."""
+        from .display import ServerInfo
+
+        return ServerInfo(self)
+
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Save to a directory of Parquet files (see :func:`mognet_lab.persist.save_snapshot`)."""
+        from .persist import save_snapshot
+
+        return save_snapshot(self, path, overwrite=overwrite)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Snapshot:
+        """Load a snapshot saved by :meth:`save` (see :func:`mognet_lab.persist.load_snapshot`)."""
+        from .persist import load_snapshot
+
+        return load_snapshot(path)
+
+    def _repr_html_(self) -> str:
+        from .display import snapshot_html
+
+        return snapshot_html(self)
+
     def __repr__(self) -> str:
-        p = self.provenance
-        sizes = ", ".join(f"{name}={len(self.frames[name])}" for name in FRAME_NAMES
-                          if name != "server")
-        partial = "" if p.complete else ", partial"
-        return (f"<Snapshot app={p.app!r} url={p.url!r} at {p.scanned_at:%Y-%m-%d %H:%M:%S}Z: "
-                f"{sizes}{partial}>")
+        from .display import snapshot_text
+
+        return snapshot_text(self)
 
 
 def _version() -> str:

@@ -10,6 +10,7 @@ arguments, values, failures) lives in :mod:`mognet_lab.demo.tasks`.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import random
 from dataclasses import dataclass
@@ -110,9 +111,10 @@ class _Draft:
         record = ResultRecord(self.id, self.name, self.state, self.starts, self.stops,
                               self.parent_id, self.created, self.started, self.finished,
                               self.node_id, self.kwargs_repr)
-        return PlannedResult(record, self.result_at or self.created or self.finished,  # type: ignore[arg-type]
-                             self.value, self.children, self.children_at, self.metadata,
-                             self.metadata_at, self.state_hash, self.state_at)
+        result_at = self.result_at or self.created or self.finished
+        assert result_at is not None  # every path sets one of them
+        return PlannedResult(record, result_at, self.value, self.children, self.children_at,
+                             self.metadata, self.metadata_at, self.state_hash, self.state_at)
 
 
 class _Planner:
@@ -153,7 +155,8 @@ class _Planner:
 
     def draft(self, task: str, created: datetime, parent_id: UUID | None) -> _Draft:
         arguments = self.catalogue.arguments(self.rng, task)
-        draft = _Draft(self.uuid(), task, tasks.kwargs_repr(arguments), created, arguments, parent_id)
+        kwargs_repr = tasks.kwargs_repr(arguments)
+        draft = _Draft(self.uuid(), task, kwargs_repr, created, arguments, parent_id)
         draft.result_at = created
         if self.rng.random() < 0.3:
             draft.metadata = self.catalogue.submit_metadata(self.rng)
@@ -179,7 +182,8 @@ class _Planner:
         if finished > self.now:
             return self.live(draft, started)
         if outcome == "REVOKED":
-            return self.revoked(draft, started, self.after(created, (finished - created).total_seconds() * self.rng.random()))
+            lifetime_s = (finished - created).total_seconds()
+            return self.revoked(draft, started, self.after(created, lifetime_s * self.rng.random()))
         return self.finish(draft, started, finished, failed=outcome == "FAILURE")
 
     def start(self, draft: _Draft, started: datetime, retries: int = 0) -> None:
@@ -189,12 +193,13 @@ class _Planner:
         draft.result_at = started
 
     def finish(self, draft: _Draft, started: datetime, finished: datetime, *, failed: bool,
-               error: tuple[str, Any] | None = None, value: tuple[str, Any, bytes | None] | None = None) -> _Draft:
+               error: tasks.ErrorValue | None = None,
+               value: tasks.SuccessValue | None = None) -> _Draft:
         # A worker killed mid-task leaves starts > stops once the task is redelivered.
         crashed = self.rng.random() < 0.03
         too_many = failed and error is None and self.rng.random() < 0.15
         retries = _MAX_RETRIES if too_many else (self.rng.randint(1, 2) if crashed else 0)
-        if draft.starts == 0:  # a fan-out parent is already running
+        if draft.starts == 0:  # else a fan-out parent, started before its children
             self.start(draft, started, retries)
         if too_many:
             error = self.catalogue.too_many_retries(draft.id, draft.starts)
@@ -204,7 +209,8 @@ class _Planner:
             draft.state, (value_type, raw) = "FAILURE", error
             draft.value = _value(value_type, raw, finished, finished)
         else:
-            value_type, raw, contents = value or self.catalogue.success(self.rng, draft.name or "", draft.arguments)
+            value = value or self.catalogue.success(self.rng, draft.name or "", draft.arguments)
+            value_type, raw, contents = value
             draft.state = "SUCCESS"
             draft.value = _value(value_type, raw, finished, finished, contents)
         draft.stops += 1
@@ -229,14 +235,15 @@ class _Planner:
 
     def stuck(self, draft: _Draft, started: datetime, *, suspended: bool) -> _Draft:
         self.start(draft, started, retries=self.rng.choice((0, 0, 1, 2)))
-        if suspended or self.rng.random() < 0.25:
+        paused = self.after(started, self.rng.uniform(1, 120))
+        if (suspended or self.rng.random() < 0.25) and paused <= self.now:
             # Worker shutdown: cancel() creates the placeholder (no TTL), then suspends.
-            paused = self.after(started, self.rng.uniform(1, 120))
             draft.value = _placeholder(paused, None)
             draft.stops += 1
             draft.state, draft.result_at = "SUSPENDED", paused
-            if not suspended:  # resumed later on a worker that then died
-                self.start(draft, self.after(paused, self.rng.uniform(1, 60)))
+            resumed = self.after(paused, self.rng.uniform(1, 60))
+            if not suspended and resumed <= self.now:  # resumed on a worker that then died
+                self.start(draft, resumed)
         return draft
 
     def revoked(self, draft: _Draft, started: datetime, at: datetime) -> _Draft:
@@ -302,7 +309,8 @@ class _Planner:
         failed = sum(c.state != "SUCCESS" for c in children)
         error = self.catalogue.fan_out_error(failed, len(children)) if failed else None
         value = self.catalogue.fan_out_value([c.id for c in children])
-        return [self.finish(parent, started, finished, failed=bool(failed), error=error, value=value), *children]
+        parent = self.finish(parent, started, finished, failed=failed > 0, error=error, value=value)
+        return [parent, *children]
 
     def plan_children(self, parent: _Draft, started: datetime, count: int) -> list[_Draft]:
         children: list[_Draft] = []
@@ -328,8 +336,7 @@ class _Planner:
                 # get_or_create on a done child still re-EXPIREs its result and value.
                 child.result_at = at
                 if child.value is not None:
-                    child.value = _value(child.value.value_type, child.value.raw_value, child.value.written_at,
-                                         at, child.value.contents)
+                    child.value = dataclasses.replace(child.value, ttl_from=at)
                 continue
             running = child.started is not None and child.started <= at
             child.state_hash = None

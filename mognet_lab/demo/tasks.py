@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import itertools
 import random
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Optional, Sequence, Tuple
 from uuid import UUID
 
 from .encode import (
@@ -24,7 +24,8 @@ from .encode import (
 
 __all__ = [
     "SEND_EMAIL", "CHILD_TASK", "SYNC_TASK", "REPORT_TASK", "FAN_OUT_TASK", "EXPORT_TASK",
-    "UNKNOWN_TASK", "STATEFUL_TASKS", "Catalogue", "kwargs_repr", "report_metadata",
+    "UNKNOWN_TASK", "STATEFUL_TASKS", "Catalogue", "ErrorValue", "SuccessValue", "kwargs_repr",
+    "report_metadata",
 ]
 
 SEND_EMAIL = "demo.tasks.send_email"
@@ -44,6 +45,7 @@ _ROOT_WEIGHTS = {SEND_EMAIL: 0.32, CHILD_TASK: 0.25, SYNC_TASK: 0.16, REPORT_TAS
 _DURATIONS = {SEND_EMAIL: (0.4, 0.6), CHILD_TASK: (1.5, 0.7), SYNC_TASK: (20.0, 0.8),
               REPORT_TASK: (90.0, 1.0), EXPORT_TASK: (400.0, 0.6), FAN_OUT_TASK: (5.0, 0.5)}
 _TEMPLATES = ("welcome", "password_reset", "invoice", "weekly_digest")
+_SIZES = ([320], [320, 1280], [160, 640, 1920])
 _WAREHOUSES = {"lis-1": "Lisboa – Armazém 1", "opo-1": "Porto – Armazém 2",
                "mad-2": "Madrid – Almacén Sur", "ams-1": "Amsterdam – Magazijn"}
 _REPORTS = ("monthly_sales", "stock_levels", "churn", "ad_spend")
@@ -53,41 +55,67 @@ _APP_FILE = "/srv/demo/demo/tasks.py"
 _WORKER_FRAME = (f"{_SITE}/mognet/worker/worker.py", 383, "_run_request", "value = await fut")
 _MAX_RETRIES = 3  # Mognet's default AppConfig.max_retries
 
-# Failures per task: (exception "module:qualname", message template, frames below the worker's).
-_Frame = tuple[str, int, str, str]
-_FAILURES: dict[str, Sequence[tuple[str, str, Sequence[_Frame]]]] = {
+_MAILER = "/srv/demo/demo/mail.py"
+_INVENTORY = "/srv/demo/demo/inventory.py"
+_Frame = Tuple[str, int, str, str]  # file, line, function, source line
+# (value_type, raw_value) of a failure; (value_type, raw_value, holder JSON or None) of a success.
+ErrorValue = Tuple[str, Any]
+SuccessValue = Tuple[str, Any, Optional[bytes]]
+
+
+class _Failure(NamedTuple):
+    """How a task fails: the exception and the frames below the worker's."""
+
+    name: str  # "module:qualname"
+    message: str  # str(exc): a template over the request's arguments
+    frames: tuple[_Frame, ...]
+    args: tuple[Any, ...] | None = None  # exc.args, when not (message,)
+
+
+_FAILURES: dict[str, tuple[_Failure, ...]] = {
     SEND_EMAIL: (
-        ("demo.mail:MailboxUnavailable", "550 5.1.1 <{to}>: Recipient address rejected: User unknown",
-         ((_APP_FILE, 41, "send_email", "await smtp.send(message)"),
-          ("/srv/demo/demo/mail.py", 88, "send", "raise MailboxUnavailable(reply.text)"))),
-        ("builtins:TimeoutError", "timed out",
-         ((_APP_FILE, 40, "send_email", "smtp = await mail.connect(settings.smtp_host)"),
-          ("/usr/lib/python3.11/asyncio/tasks.py", 490, "wait_for", "return fut.result()"))),
+        _Failure("demo.mail:MailboxUnavailable",
+                 "550 5.1.1 <{to}>: Recipient address rejected: User unknown",
+                 ((_APP_FILE, 41, "send_email", "await smtp.send(message)"),
+                  (_MAILER, 88, "send", "raise MailboxUnavailable(reply.text)"))),
+        _Failure("builtins:TimeoutError", "timed out",
+                 ((_APP_FILE, 40, "send_email", "smtp = await mail.connect(settings.smtp_host)"),
+                  ("/usr/lib/python3.11/asyncio/tasks.py", 490, "wait_for",
+                   "return fut.result()"))),
     ),
     CHILD_TASK: (
-        ("builtins:ValueError", "image {image_id} is {width}x{height} px; the limit is 8000x8000",
-         ((_APP_FILE, 63, "resize_image", "check_dimensions(image)"),
-          (_APP_FILE, 22, "check_dimensions", "raise ValueError(f\"image {image.id} is {w}x{h} px; the limit is 8000x8000\")"))),
-        ("PIL:UnidentifiedImageError", "cannot identify image file '/data/images/{image_id}.jpg'",
-         ((_APP_FILE, 60, "resize_image", "image = Image.open(path)"),
-          (f"{_SITE}/PIL/Image.py", 3339, "open", "raise UnidentifiedImageError(msg)"))),
+        _Failure("builtins:ValueError",
+                 "image {image_id} is {width}x{height} px; the limit is 8000x8000",
+                 ((_APP_FILE, 63, "resize_image", "check_dimensions(image)"),
+                  (_APP_FILE, 22, "check_dimensions", "raise ValueError(f\"image {image.id} is "
+                   "{w}x{h} px; the limit is {LIMIT}x{LIMIT}\")"))),
+        _Failure("PIL:UnidentifiedImageError",
+                 "cannot identify image file '/data/images/{image_id}.jpg'",
+                 ((_APP_FILE, 60, "resize_image", "image = Image.open(path)"),
+                  (f"{_SITE}/PIL/Image.py", 3339, "open", "raise UnidentifiedImageError(msg)"))),
     ),
     SYNC_TASK: (
-        ("builtins:ConnectionError", "inventory API https://inventory.internal/v2/stock returned 503",
-         ((_APP_FILE, 97, "sync_inventory", "page = await client.fetch_page(cursor)"),
-          ("/srv/demo/demo/inventory.py", 51, "fetch_page", "raise ConnectionError(f\"inventory API {url} returned {resp.status}\")"))),
+        _Failure("builtins:ConnectionError",
+                 "inventory API https://inventory.internal/v2/stock returned 503",
+                 ((_APP_FILE, 97, "sync_inventory", "page = await client.fetch_page(cursor)"),
+                  (_INVENTORY, 51, "fetch_page",
+                   "raise ConnectionError(f\"inventory API {url} returned {resp.status}\")"))),
     ),
     REPORT_TASK: (
-        ("builtins:KeyError", "'region'",
-         ((_APP_FILE, 131, "build_report", "rows = aggregate(orders)"),
-          ("/srv/demo/demo/reports.py", 77, "aggregate", "key = (order[\"day\"], order[\"region\"])"))),
-        ("builtins:TimeoutError", "canceling statement due to statement timeout",
-         ((_APP_FILE, 128, "build_report", "orders = await db.fetch_orders(month)"),
-          ("/srv/demo/demo/db.py", 212, "fetch_orders", "raise TimeoutError(err.message) from err"))),
+        _Failure("builtins:KeyError", "'region'",
+                 ((_APP_FILE, 131, "build_report", "rows = aggregate(orders)"),
+                  ("/srv/demo/demo/reports.py", 77, "aggregate",
+                   "key = (order[\"day\"], order[\"region\"])")),
+                 args=("region",)),
+        _Failure("builtins:TimeoutError", "canceling statement due to statement timeout",
+                 ((_APP_FILE, 128, "build_report", "orders = await db.fetch_orders(month)"),
+                  ("/srv/demo/demo/db.py", 212, "fetch_orders",
+                   "raise TimeoutError(err.message) from err"))),
     ),
     EXPORT_TASK: (
-        ("builtins:OSError", "[Errno 28] No space left on device",
-         ((_APP_FILE, 170, "export_archive", "archive.write(chunk)"),)),
+        _Failure("builtins:OSError", "[Errno 28] No space left on device",
+                 ((_APP_FILE, 170, "export_archive", "archive.write(chunk)"),),
+                 args=(28, "No space left on device")),
     ),
 }
 
@@ -114,7 +142,8 @@ def _created(name: str, message: str, args: Sequence[Any] = (),
              attrs: dict[str, Any] | None = None) -> tuple[str, dict[str, str]]:
     # Exceptions Mognet builds and stores without raising have no frames.
     traceback = format_traceback([_exception_line(name, message)])
-    return EXCEPTION_INFO_TYPE, exception_info(name, message, traceback, pickle_exception(name, args, attrs))
+    raw = pickle_exception(name, args, attrs)
+    return EXCEPTION_INFO_TYPE, exception_info(name, message, traceback, raw)
 
 
 def kwargs_repr(arguments: dict[str, Any], max_length: int = 64) -> str:
@@ -153,9 +182,10 @@ class Catalogue:
 
     def arguments(self, rng: random.Random, task: str) -> dict[str, Any]:
         if task == SEND_EMAIL:
-            return {"to": f"user{rng.randrange(90_000)}@example.com", "template": rng.choice(_TEMPLATES)}
+            return {"to": f"user{rng.randrange(90_000)}@example.com",
+                    "template": rng.choice(_TEMPLATES)}
         if task in (CHILD_TASK, UNKNOWN_TASK):
-            return {"image_id": rng.randrange(10**6), "sizes": rng.choice(([320], [320, 1280], [160, 640, 1920]))}
+            return {"image_id": rng.randrange(10**6), "sizes": rng.choice(_SIZES)}
         if task == SYNC_TASK:
             return {"warehouse": rng.choice(list(_WAREHOUSES)), "full": rng.random() < 0.1}
         if task == REPORT_TASK:
@@ -175,7 +205,7 @@ class Catalogue:
                 "requested_by": rng.choice(("api", "scheduler", "admin-ui", "joão@example.com")),
                 "trace_id": f"{rng.getrandbits(128):032x}"}
 
-    def success(self, rng: random.Random, task: str, arguments: dict[str, Any]) -> tuple[str, Any, bytes | None]:
+    def success(self, rng: random.Random, task: str, arguments: dict[str, Any]) -> SuccessValue:
         """``(value_type, raw_value, holder JSON or None)`` of a successful run."""
         if task == SEND_EMAIL:
             return "builtins:int", rng.choice((1, 1, 1, 2, 3)), None
@@ -188,27 +218,24 @@ class Catalogue:
         pooled = rng.choice(self.reports if task == REPORT_TASK else self.blobs)
         return pooled
 
-    def failure(self, rng: random.Random, task: str, arguments: dict[str, Any]) -> tuple[str, Any]:
-        name, template, frames = rng.choice(_FAILURES[task])
-        fields = {**arguments, "width": rng.randint(8001, 20000), "height": rng.randint(4000, 20000)}
-        message = template.format(**fields)
-        if name == "builtins:KeyError":
-            return _raised(name, message, (_WORKER_FRAME, *frames), ("region",))
-        if name == "builtins:OSError":
-            return _raised(name, message, (_WORKER_FRAME, *frames), (28, "No space left on device"))
-        return _raised(name, message, (_WORKER_FRAME, *frames), (message,))
+    def failure(self, rng: random.Random, task: str, arguments: dict[str, Any]) -> ErrorValue:
+        failure = rng.choice(_FAILURES[task])
+        size = {"width": rng.randint(8001, 20000), "height": rng.randint(4000, 20000)}
+        message = failure.message.format(**arguments, **size)
+        args = failure.args if failure.args is not None else (message,)
+        return _raised(failure.name, message, (_WORKER_FRAME, *failure.frames), args)
 
-    def too_many_retries(self, request_id: UUID, retries: int) -> tuple[str, Any]:
+    def too_many_retries(self, request_id: UUID, retries: int) -> ErrorValue:
         message = (f"Task id={request_id!r} has been retried {retries!r} times, "
                    f"which is more than the limit of {_MAX_RETRIES!r}")
         attrs = {"request_id": request_id, "max_retries": _MAX_RETRIES, "actual_retries": retries}
         return _created("mognet.exceptions.too_many_retries:TooManyRetries", message,
                         (request_id, retries, _MAX_RETRIES), attrs)
 
-    def deadline_error(self) -> tuple[str, Any]:
+    def deadline_error(self) -> ErrorValue:
         return _created("builtins:TimeoutError", "")
 
-    def unknown_task(self, task: str) -> tuple[str, Any]:
+    def unknown_task(self, task: str) -> ErrorValue:
         name = "mognet.tasks.task_registry:UnknownTask"
         message = (f"Unknown task: {task!r}; did you forget to register it, "
                    "or import it's module in the app's configuration?")
@@ -227,9 +254,11 @@ class Catalogue:
         raw = pickle_exception(name, (task,), {"task_name": task})
         return EXCEPTION_INFO_TYPE, exception_info(name, message, format_traceback(chunks), raw)
 
-    def fan_out_error(self, failed: int, total: int) -> tuple[str, Any]:
+    def fan_out_error(self, failed: int, total: int) -> ErrorValue:
         message = f"{failed} of {total} images failed"
-        frames = (_WORKER_FRAME, (_APP_FILE, 150, "fan_out", "raise RuntimeError(f\"{failed} of {total} images failed\")"))
+        raising = (_APP_FILE, 150, "fan_out",
+                   'raise RuntimeError(f"{failed} of {total} images failed")')
+        frames = (_WORKER_FRAME, raising)
         return _raised("builtins:RuntimeError", message, frames, (message,))
 
     def fan_out_value(self, child_ids: Sequence[UUID]) -> tuple[str, Any, None]:
@@ -238,9 +267,11 @@ class Catalogue:
     def task_state(self, rng: random.Random, task: str, running_s: float) -> dict[str, Any]:
         """What a stateful task keeps in ``context.state`` while it runs."""
         if task == REPORT_TASK:
-            return {"page": 1 + int(running_s // 4), "rows_done": int(running_s * 37), "phase": "aggregate"}
+            return {"page": 1 + int(running_s // 4), "rows_done": int(running_s * 37),
+                    "phase": "aggregate"}
         if task == SYNC_TASK:
-            return {"cursor": f"SKU-{rng.randrange(10**6):06d}", "batches_done": 1 + int(running_s // 2)}
+            return {"cursor": f"SKU-{rng.randrange(10**6):06d}",
+                    "batches_done": 1 + int(running_s // 2)}
         return {"bytes_written": int(running_s * 2_500_000), "part": 1 + int(running_s // 60)}
 
 

@@ -147,10 +147,11 @@ def _key_writes(planned: PlannedResult, workload: Workload, now: datetime,
         yield value
     if planned.children and planned.children_at is not None:
         yield _KeyWrite(result_key(app, rid, "children"), KIND_CHILDREN,
-                        children_members(planned.children), _ttl_ms(result_ttl, planned.children_at, now))
+                        children_members(planned.children),
+                        _ttl_ms(result_ttl, planned.children_at, now))
     if planned.metadata and planned.metadata_at is not None:
-        yield _KeyWrite(result_key(app, rid, "metadata"), KIND_METADATA, json_hash(planned.metadata),
-                        _ttl_ms(result_ttl, planned.metadata_at, now))
+        yield _KeyWrite(result_key(app, rid, "metadata"), KIND_METADATA,
+                        json_hash(planned.metadata), _ttl_ms(result_ttl, planned.metadata_at, now))
     if planned.state and planned.state_at is not None:
         yield _KeyWrite(state_key(app, rid), KIND_STATE, json_hash(planned.state),
                         _ttl_ms(workload.state_ttl_s, planned.state_at, now))
@@ -211,7 +212,8 @@ class _Tally:
     def summary(self, workload: Workload, now: datetime, elapsed_s: float) -> WorkloadSummary:
         other = self.other
         return WorkloadSummary(
-            app=workload.app, now=now, results=self.kinds[KIND_RESULT], keys=sum(self.kinds.values()),
+            app=workload.app, now=now, results=self.kinds[KIND_RESULT],
+            keys=sum(self.kinds.values()),
             keys_by_kind=dict(self.kinds), results_by_state=dict(self.states),
             values_by_status=dict(self.values), placeholder_values=self.values["not_ready"],
             placeholders_without_ttl=other["placeholders_without_ttl"],
@@ -226,7 +228,7 @@ def _check(workload: Workload) -> None:
     if workload.results < 0:
         raise bad_option("results", workload.results, "a count of 0 or more")
     if workload.now is not None and workload.now.utcoffset() is None:
-        raise bad_option("now", workload.now, "a timezone-aware datetime (e.g. tzinfo=timezone.utc)")
+        raise bad_option("now", workload.now, "a timezone-aware datetime (tzinfo=timezone.utc)")
     if workload.span <= timedelta(0):
         raise bad_option("span", workload.span, "a positive timedelta")
     for name in ("result_ttl_s", "value_ttl_s", "state_ttl_s"):

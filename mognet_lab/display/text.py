@@ -15,12 +15,13 @@ import pandas as pd
 from ..summary import format_bytes
 
 __all__ = [
+    "MISSING",
     "Formatter",
-    "format_bytes",
     "format_cell",
     "format_count",
     "format_delta_bytes",
     "format_duration",
+    "format_size",
     "format_time",
     "format_ttl",
     "frame_text",
@@ -81,6 +82,11 @@ def format_time(value: Any) -> str:
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert("UTC")
     return f"{stamp:%Y-%m-%d %H:%M:%S}.{stamp.microsecond // 1000:03d}Z"
+
+
+def format_size(value: Any) -> str:
+    """A byte count in binary units (``"1.5 KiB"``); NA shows as ``-``."""
+    return MISSING if is_missing(value) else format_bytes(value)
 
 
 def format_count(value: Any) -> str:

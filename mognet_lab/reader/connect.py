@@ -12,7 +12,10 @@ from .node import Node
 
 __all__ = ["open_node", "describe_client"]
 
-_TIMEOUTS = {"socket_connect_timeout": 5.0, "socket_timeout": 60.0}
+# No reply byte for this long means the server is stalled (or, for rediss://
+# to a plain port, a TLS handshake that will never finish). Options in the URL
+# (?socket_timeout=30) win over these.
+_TIMEOUTS = {"socket_connect_timeout": 5.0, "socket_timeout": 6.0}
 
 
 def open_node(url_or_client: Any) -> Node:
@@ -34,13 +37,16 @@ def open_node(url_or_client: Any) -> Node:
     if "protocol" in kwargs:
         kwargs["protocol"] = 2
     private = redis.ConnectionPool(connection_class=pool.connection_class, **kwargs)
-    return Node(redis.Redis(connection_pool=private), label=describe_client(kwargs))
+    tls = issubclass(pool.connection_class, redis.SSLConnection)
+    return Node(redis.Redis(connection_pool=private), label=describe_client(kwargs, tls=tls))
 
 
-def describe_client(kwargs: dict[str, Any]) -> str:
+def describe_client(kwargs: dict[str, Any], *, tls: bool = False) -> str:
     """A URL-like label for connection kwargs, never showing the password."""
     if kwargs.get("path"):
         return f"unix://{kwargs['path']}?db={kwargs.get('db', 0)}"
     user = kwargs.get("username")
     auth = f"{user}:***@" if user else (":***@" if kwargs.get("password") else "")
-    return f"redis://{auth}{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
+    scheme = "rediss" if tls else "redis"
+    host, port, db = kwargs.get("host", "localhost"), kwargs.get("port", 6379), kwargs.get("db", 0)
+    return f"{scheme}://{auth}{host}:{port}/{db}"

@@ -66,7 +66,9 @@ def fetch_batch(node: Node, keys: Sequence[tuple[bytes, ParsedKey]],
         position += template.count
         _check_permission(first, node.label)
         # Expired or deleted between SCAN and this read: not an error, just gone.
-        if first[0] != -2 and first[1] is not None:
+        # Redis never keeps an empty hash or set, so a size of 0 means the key
+        # went away between the commands of this round.
+        if first[0] != -2 and first[1] is not None and first[2] != 0:
             items.append(_Key(key, parsed, first))
     _resolve_types(node, items)
     _second_round(node, items, settings)

@@ -39,7 +39,8 @@ def translate_error(exc: BaseException, where: str) -> MognetLabError:
             "least +@read (and +info, +ping) on the app's keys."
         )
     if isinstance(exc, (rex.ConnectionError, rex.TimeoutError, OSError)):
-        if any(hint in message.lower() for hint in _TLS_HINTS):
+        tls_stalled = where.startswith("rediss://") and "timeout" in message.lower()
+        if tls_stalled or any(hint in message.lower() for hint in _TLS_HINTS):
             return TLSFailed(
                 f"TLS connection to {where} failed ({message}): check rediss:// is right "
                 "for this port and the CA certificate (ssl_ca_certs=... in the URL)."

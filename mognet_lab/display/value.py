@@ -1,0 +1,234 @@
+"""One result's stored value, read on request and decoded safely (``Lab.value``).
+
+Decoding never unpickles: a failure's ``raw_data`` (a base64 pickle of the
+exception) is only measured. Decompression output is capped at ``max_bytes``
+(:mod:`mognet_lab.decode.gzipsize`), so a huge or hostile value costs at most
+that much memory; a value over the cap is shown as text, not parsed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+from ..decode.gzipsize import measure_gzip
+from ..errors import bad_option
+from ..format import EXCEPTION_INFO_TYPE, NOT_READY_NAME
+from ..reader.node import Node
+from ..reader.value import read_value, value_key
+from . import html as h
+from .text import format_size, kv_text, shorten
+
+__all__ = ["VALUE_VIEW_STATUSES", "ExceptionInfo", "ValueView", "decode_stored_value",
+           "load_value"]
+
+# "value": decoded; "exception": a stored failure; "not_ready": Mognet's placeholder;
+# "missing": no value key; "truncated": over max_bytes, not parsed; "unreadable": broken.
+VALUE_VIEW_STATUSES = ("value", "exception", "not_ready", "missing", "truncated", "unreadable")
+TEXT_CHARS = 2_000  # shown by __repr__
+HTML_CHARS = 20_000  # shown by _repr_html_
+_VALUE_TYPE = re.compile(r'"value_type"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+@dataclass(frozen=True)
+class ExceptionInfo:
+    """A stored failure: what Mognet kept of the exception (the pickle is not loaded)."""
+
+    name: str | None
+    message: str | None
+    traceback: str | None
+    pickled_bytes: int | None  # size of ``raw_data``, the pickled exception
+
+    def lines(self) -> list[tuple[str, str]]:
+        pickled = "none" if self.pickled_bytes is None else \
+            f"pickled exception, {self.pickled_bytes:,} bytes, not loaded"
+        return [("exception", self.name or "-"), ("message", self.message or ""),
+                ("raw_data", pickled)]
+
+
+@dataclass(frozen=True, repr=False)
+class ValueView:
+    """A result's value as stored in ``{app}.mognet.result.{id}/value``.
+
+    ``status`` is one of :data:`VALUE_VIEW_STATUSES`; ``value`` holds the
+    decoded ``raw_value`` when it is ``"value"``; ``exception`` the failure's
+    name, message and traceback; ``text`` the first ``max_bytes`` as text
+    when the value was too large (``"truncated"``) or not JSON.
+    """
+
+    result_id: str
+    key: str
+    status: str
+    max_bytes: int
+    value: Any = None
+    value_type: str | None = None
+    exception: ExceptionInfo | None = None
+    encoding: str | None = None
+    content_type: str | None = None
+    stored_bytes: int | None = None
+    raw_bytes: int | None = None
+    text: str | None = None
+    error: str | None = None
+
+    @property
+    def truncated(self) -> bool:
+        return self.status == "truncated"
+
+    def _facts(self) -> list[tuple[str, str]]:
+        facts = [("status", self.status), ("type", self.value_type or "-"),
+                 ("encoding", self.encoding or "none"),
+                 ("stored", format_size(self.stored_bytes)),
+                 ("uncompressed", format_size(self.raw_bytes))]
+        if self.exception is not None:
+            facts += self.exception.lines()
+        return facts + ([("note", self.error)] if self.error else [])
+
+    def _body(self, limit: int) -> str:
+        if self.status == "value":
+            return shorten(json.dumps(self.value, indent=2, ensure_ascii=False, default=str),
+                           limit)
+        if self.exception is not None:
+            return shorten(self.exception.traceback or "(no traceback stored)", limit)
+        return shorten(self.text, limit) if self.text else ""
+
+    def __repr__(self) -> str:
+        head = f"<Value of result {self.result_id}"
+        if self.status == "missing":
+            return f"{head}: no value key (not finished, never started, or expired)>"
+        body = self._body(TEXT_CHARS)
+        return f"{head}\n{kv_text(self._facts())}" + (f"\n{body}" if body else "") + ">"
+
+    def _repr_html_(self) -> str:
+        if self.status == "missing":
+            return h.root(f"Value of result {self.result_id}", h.note(
+                "No value key: not finished, never started, or expired."))
+        body = self._body(HTML_CHARS)
+        title = "Traceback" if self.exception is not None else "Contents"
+        return h.root(f"Value of result {self.result_id}", h.kv_table(self._facts()),
+                      h.section(title, h.pre(body)) if body else "")
+
+
+def _json_text(raw: bytes | None) -> tuple[str | None, str | None]:
+    """A JSON-text hash field (``"gzip"``, ``null``) as ``(value, problem)``."""
+    if raw is None:
+        return None, None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return raw.decode("utf-8", "replace"), f"field is not JSON: {raw[:40]!r}"
+    return (value, None) if value is None or isinstance(value, str) else (str(value), None)
+
+
+def _pickled_size(raw_data: Any) -> int | None:
+    if not isinstance(raw_data, str):
+        return None
+    try:
+        return len(base64.b64decode(raw_data))  # measured only, never unpickled
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _holder(view: dict[str, Any], document: Any) -> dict[str, Any]:
+    """Fill ``view`` from the parsed ``{"value_type", "raw_value"}`` holder."""
+    if not isinstance(document, dict) or "value_type" not in document:
+        return {**view, "status": "unreadable", "error": "contents are not a Mognet value"}
+    value_type, raw = document.get("value_type"), document.get("raw_value")
+    view["value_type"] = value_type if isinstance(value_type, str) else str(value_type)
+    if value_type != EXCEPTION_INFO_TYPE:
+        return {**view, "status": "value", "value": raw}
+    info = raw if isinstance(raw, dict) else {}
+    exception = ExceptionInfo(*(None if info.get(k) is None else str(info[k])
+                                for k in ("name", "message", "traceback")),
+                              pickled_bytes=_pickled_size(info.get("raw_data")))
+    status = "not_ready" if exception.name == NOT_READY_NAME else "exception"
+    return {**view, "status": status, "exception": exception}
+
+
+def _uncompressed(contents: bytes, encoding: str | None, max_bytes: int
+                  ) -> tuple[bytes, int | None, str | None]:
+    """``(first max_bytes uncompressed, uncompressed size or None, problem)``."""
+    if encoding is None:
+        return contents[:max_bytes], len(contents), None
+    if encoding != "gzip":
+        return b"", None, f"unknown encoding {encoding!r:.40}: not decoded"
+    size = measure_gzip(contents, cap=max_bytes, head_bytes=max_bytes)
+    return size.head, size.raw_bytes, size.error
+
+
+def decode_stored_value(result_id: str, key: str, fields: Mapping[bytes, bytes] | None, *,
+                        max_bytes: int) -> ValueView:
+    """Decode a value hash's fields into a :class:`ValueView`.
+
+    Pure: never raises on bad data, never unpickles. ``fields`` is None when
+    the key does not exist.
+    """
+    if fields is None:
+        return ValueView(result_id, key, "missing", max_bytes)
+    encoding, bad_encoding = _json_text(fields.get(b"encoding"))
+    content_type, bad_type = _json_text(fields.get(b"content_type"))
+    contents = fields.get(b"contents")
+    view: dict[str, Any] = {"encoding": encoding, "content_type": content_type,
+                            "stored_bytes": None if contents is None else len(contents),
+                            "error": bad_encoding or bad_type}
+    if contents is None:
+        return ValueView(result_id, key, "unreadable", max_bytes,
+                         **{**view, "error": "no 'contents' field"})
+    head, raw_bytes, error = _uncompressed(contents, encoding, max_bytes)
+    view["raw_bytes"], text = raw_bytes, head.decode("utf-8", "replace")
+    if raw_bytes is None or error:
+        return ValueView(result_id, key, "unreadable", max_bytes, text=text or None,
+                         **{**view, "error": error or view["error"]})
+    if raw_bytes > len(head):
+        found = _VALUE_TYPE.search(text)
+        note = (f"{raw_bytes:,} bytes uncompressed, more than max_bytes={max_bytes:,}: "
+                f"only the first {len(head):,} are shown, not parsed")
+        return ValueView(result_id, key, "truncated", max_bytes, text=text,
+                         value_type=found[1] if found else None, **{**view, "error": note})
+    if content_type not in (None, "application/json"):
+        return ValueView(result_id, key, "unreadable", max_bytes, text=text, **{
+            **view, "error": f"content_type {content_type!r:.60} is not JSON"})
+    try:
+        document = json.loads(head)
+    except ValueError:
+        return ValueView(result_id, key, "unreadable", max_bytes, text=text,
+                         **{**view, "error": "contents are not JSON"})
+    return ValueView(result_id, key, max_bytes=max_bytes, **_holder(view, document))
+
+
+def _canonical_id(result_id: object) -> str:
+    try:
+        return str(result_id if isinstance(result_id, uuid.UUID) else uuid.UUID(str(result_id)))
+    except ValueError:
+        raise bad_option("result_id", result_id, "a result's full id (a UUID); "
+                         "snapshot.result(prefix).value(lab) also takes a prefix") from None
+
+
+def load_value(nodes: Sequence[Node], app: str, result_id: str | uuid.UUID, *,
+               max_bytes: int = 1_000_000) -> ValueView:
+    """Read ``result_id``'s value hash (one HGETALL) and decode it.
+
+    Parameters
+    ----------
+    nodes
+        The nodes to ask, in order, until one holds the key.
+    app
+        The Mognet app's name.
+    result_id
+        The result's full id.
+    max_bytes
+        Decompress and show at most this many bytes of the value.
+    """
+    if not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes < 1:
+        raise bad_option("max_bytes", max_bytes, "a positive integer")
+    wanted = _canonical_id(result_id)
+    fields = None
+    for node in nodes:
+        fields = read_value(node, app, wanted)
+        if fields is not None:
+            break
+    return decode_stored_value(wanted, value_key(app, wanted), fields, max_bytes=max_bytes)

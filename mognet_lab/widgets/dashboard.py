@@ -1,0 +1,362 @@
+"""The dashboard: tabs of charts and tables over one Snapshot, and Refresh.
+
+Presentation only: numbers come from :mod:`mognet_lab.analysis`, charts from
+:mod:`mognet_lab.charts`, HTML from :mod:`mognet_lab.display` and
+:mod:`.static`; the only Redis access is :meth:`Lab.scan` on Refresh. A tab
+is drawn when it is shown and the snapshot changed since it was last drawn,
+so each chart is drawn once per change. Every widget callback runs through
+:meth:`Dashboard._guard`: an exception becomes the error banner's message
+instead of a traceback lost in the kernel's log.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import traceback
+from typing import Any, Callable
+
+import ipywidgets as widgets
+import pandas as pd
+
+from .. import analysis, charts
+from ..display import findings_html, snapshot_html
+from ..display import html as h
+from ..errors import MognetLabError, bad_option
+from ..lab import Lab
+from ..snapshot import Snapshot
+from . import static
+from .charts import ChartView
+from .table import ResultsTable
+
+__all__ = ["Dashboard", "TAB_TITLES"]
+
+TAB_TITLES = ("Overview", "Memory", "TTL", "Values", "Tasks", "Result")
+OVERVIEW, MEMORY, TTL, VALUES, TASKS, RESULT = range(len(TAB_TITLES))
+_TOP_CHOICES = (5, 10, 20, 50)
+_BANNER = ("border:1px solid #c62828;background:#fdecea;color:#611a15;"
+           "padding:4px 8px;margin:4px 0;border-radius:3px")
+
+
+def _html() -> widgets.HTML:
+    return widgets.HTML(layout=widgets.Layout(max_width="100%", overflow="auto"))
+
+
+class Dashboard:
+    """Tabs of charts and tables over one scan of a Mognet app.
+
+    Parameters
+    ----------
+    source
+        A :class:`~mognet_lab.Lab` (scanned now, and again on Refresh) or a
+        :class:`~mognet_lab.Snapshot` (shown as it is: no Refresh).
+    snapshot
+        With a Lab: show this snapshot instead of scanning first.
+    page_size
+        Rows per page of the results table.
+    progress
+        Show a progress bar while scanning.
+
+    Attributes
+    ----------
+    snapshot : Snapshot
+        The scan shown.
+    lab : Lab or None
+        What Refresh scans.
+    widget : ipywidgets.VBox
+        The root widget (displaying the dashboard displays it).
+    table : ResultsTable
+        The Tasks tab's filters, pager and page.
+    charts : dict of str to ChartView
+        Every chart, by the name of its :mod:`mognet_lab.charts` function.
+    errors : list of str
+        The messages the error banner shows (empty when it is hidden).
+    """
+
+    def __init__(self, source: Lab | Snapshot, *, snapshot: Snapshot | None = None,
+                 page_size: int = 50, progress: bool = True) -> None:
+        if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+            raise bad_option("page_size", page_size, "an integer >= 1")
+        if isinstance(source, Lab):
+            self.lab: Lab | None = source
+            self.snapshot = snapshot if snapshot is not None else source.scan(progress=progress)
+        elif isinstance(source, Snapshot) and snapshot is None:
+            self.lab, self.snapshot = None, source
+        else:
+            raise bad_option("source", type(source).__name__,
+                             "a Lab, or a Snapshot (without snapshot=)")
+        self.progress = progress
+        self.errors: list[str] = []
+        self._stale = set(range(len(TAB_TITLES)))
+        self._static: str | None = None
+        self._findings: pd.DataFrame | None = None  # of the snapshot shown, once computed
+        self._shown_result: str | None = None
+        self._build(page_size)
+        self._show_status()
+
+    @property
+    def widget(self) -> widgets.VBox:
+        """The root widget; the tab shown is drawn on first use, not at construction."""
+        self._render(self.tabs.selected_index)
+        return self._root
+
+    # -- errors ----------------------------------------------------------------
+    def _guard(self, callback: Callable[..., Any]) -> Callable[..., Any]:
+        """``callback`` for a widget: its exception shows in the banner, not in the log."""
+        @functools.wraps(callback)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            self._set_errors([])
+            try:
+                return callback(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - shown to the user, not swallowed
+                self._report(exc)
+                return None
+        return guarded
+
+    def _report(self, exc: BaseException, where: str = "") -> None:
+        kind = "" if isinstance(exc, MognetLabError) else f"{type(exc).__name__}: "
+        message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+        detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        self._set_errors([*self.errors, f"{where}{kind}{message}"], detail)
+
+    def _set_errors(self, errors: list[str], detail: str = "") -> None:
+        self.errors = errors
+        if not errors:
+            self.error_banner.value = ""
+            self.error_banner.layout.display = "none"
+            return
+        lines = "".join(f"<div>&#9888; {html.escape(e)}</div>" for e in errors)
+        trace = f"<details><summary>traceback</summary>{h.pre(detail)}</details>" if detail else ""
+        self.error_banner.value = f'<div style="{_BANNER}">{lines}{trace}</div>'
+        self.error_banner.layout.display = None
+
+    # -- layout ----------------------------------------------------------------
+    def _build(self, page_size: int) -> None:
+        self.error_banner = widgets.HTML(layout=widgets.Layout(display="none"))
+        self.status = widgets.HTML()
+        self.refresh_button: widgets.Button | None = None
+        header: list[widgets.Widget] = [self.status]
+        if self.lab is not None:
+            self.refresh_button = widgets.Button(description="Refresh", icon="refresh",
+                                                 tooltip="Scan the app again (read-only)")
+            self.refresh_button.on_click(self._guard(lambda _: self.refresh()))
+            header.insert(0, self.refresh_button)
+        self.progress_output = widgets.Output()
+        self.charts = {
+            "memory_gauge": ChartView(charts.memory_gauge),
+            "memory_by_kind": ChartView(charts.memory_by_kind),
+            "memory_by_task": ChartView(charts.memory_by_task, top=10),
+            "top_keys": ChartView(charts.top_keys),
+            "expiry_schedule": ChartView(charts.expiry_schedule),
+            "ttl_buckets": ChartView(charts.ttl_buckets),
+            "compression_histogram": ChartView(charts.compression_histogram),
+            "value_sizes": ChartView(charts.value_sizes),
+        }
+        self.table = ResultsTable(self.snapshot.results, page_size=page_size,
+                                  on_open=self.show_result, guard=self._guard)
+        self.tabs = widgets.Tab(children=[self._overview_tab(), self._memory_tab(),
+                                          self._ttl_tab(), self._values_tab(),
+                                          self.table.widget, self._result_tab()],
+                                titles=TAB_TITLES)
+        self.tabs.observe(self._guard(lambda change: self._render(change["new"])),
+                          names="selected_index")
+        self._root = widgets.VBox([widgets.HBox(header), self.progress_output,
+                                   self.error_banner, self.tabs])
+
+    def _view(self, name: str) -> widgets.Output:
+        return self.charts[name].output
+
+    def _overview_tab(self) -> widgets.Widget:
+        self.numbers_html, self.findings_html, self.details_html = _html(), _html(), _html()
+        details = widgets.Accordion(children=[self.details_html], titles=["Snapshot details"])
+        details.selected_index = None
+        return widgets.VBox([self.numbers_html, self._view("memory_gauge"),
+                             self.findings_html, details])
+
+    def _memory_tab(self) -> widgets.Widget:
+        self.top = widgets.Dropdown(description="top", options=_TOP_CHOICES, value=10,
+                                    layout=widgets.Layout(width="auto"))
+        self.top.observe(self._guard(lambda change: self._draw("memory_by_task",
+                                                               top=change["new"])),
+                         names="value")
+        self.state_html = _html()
+        return widgets.VBox([self._view("memory_by_kind"), self.top, self._view("memory_by_task"),
+                             widgets.HTML("<b>Memory by state</b>"), self.state_html,
+                             self._view("top_keys")])
+
+    def _ttl_tab(self) -> widgets.Widget:
+        self.never_html = _html()
+        return widgets.VBox([self._view("expiry_schedule"), self._view("ttl_buckets"),
+                             widgets.HTML("<b>Keys without a TTL</b>"), self.never_html])
+
+    def _values_tab(self) -> widgets.Widget:
+        self.values_html, self.poor_html = _html(), _html()
+        return widgets.VBox([widgets.HTML("<b>Values</b>"), self.values_html,
+                             self._view("compression_histogram"), self._view("value_sizes"),
+                             widgets.HTML("<b>Poorly compressed values</b>"), self.poor_html])
+
+    def _result_tab(self) -> widgets.Widget:
+        self.result_id = widgets.Text(description="result id", continuous_update=False,
+                                      placeholder="full id or a prefix of 8+ characters")
+        self.open_button = widgets.Button(description="Open", icon="search")
+        self.related = widgets.Dropdown(description="go to", options=[("-", None)],
+                                        layout=widgets.Layout(width="auto"))
+        self.result_html = _html()
+        self.result_html.value = h.note("Pick a result in the Tasks tab, or type its id.")
+        self.open_button.on_click(self._guard(lambda _: self.show_result(self.result_id.value)))
+        self.related.observe(self._guard(self._on_related), names="value")
+        return widgets.VBox([widgets.HBox([self.result_id, self.open_button, self.related]),
+                             self.result_html])
+
+    # -- drawing ---------------------------------------------------------------
+    def _draw(self, name: str, **options: Any) -> None:
+        self.charts[name].draw(self.snapshot, **options)
+
+    def _parts(self, index: int) -> list[tuple[str, Callable[[], None]]]:
+        snap = self.snapshot
+
+        def put(widget: widgets.HTML, make: Callable[[Snapshot], str]) -> Callable[[], None]:
+            return lambda: setattr(widget, "value", make(snap))
+
+        def draw(name: str, **options: Any) -> Callable[[], None]:
+            return lambda: self._draw(name, **options)
+
+        return {
+            OVERVIEW: [("key numbers", put(self.numbers_html, static.overview_html)),
+                       ("memory gauge", draw("memory_gauge")),
+                       ("findings", put(self.findings_html,
+                                        lambda s: findings_html(self.findings()))),
+                       ("details", put(self.details_html, snapshot_html))],
+            MEMORY: [("memory by kind", draw("memory_by_kind")),
+                     ("memory by task", draw("memory_by_task", top=self.top.value)),
+                     ("memory by state", put(self.state_html, static.memory_by_state_html)),
+                     ("top keys", draw("top_keys"))],
+            TTL: [("expiry schedule", draw("expiry_schedule")),
+                  ("TTL buckets", draw("ttl_buckets")),
+                  ("keys without a TTL", put(self.never_html, static.never_expiring_html))],
+            VALUES: [("value summary", put(self.values_html, static.value_summary_html)),
+                     ("compression", draw("compression_histogram")),
+                     ("value sizes", draw("value_sizes")),
+                     ("poorly compressed", put(self.poor_html, static.poorly_compressed_html))],
+        }.get(index, [])
+
+    def _render(self, index: int | None) -> None:
+        """Draw tab ``index`` if the snapshot changed since it was drawn; one failing
+        part does not stop the others (each error goes to the banner)."""
+        if index is None or index not in self._stale:
+            return
+        self._stale.discard(index)
+        for where, part in self._parts(index):
+            try:
+                part()
+            except Exception as exc:  # noqa: BLE001 - shown in the banner
+                self._report(exc, f"{TAB_TITLES[index]}, {where}: ")
+
+    def _show_status(self) -> None:
+        p = self.snapshot.provenance
+        partial = "" if p.complete else " &middot; <b>partial scan</b> (limit)"
+        self.status.value = (
+            f"<b>Mognet app {html.escape(p.app)}</b> &middot; scanned "
+            f"{html.escape(f'{p.scanned_at:%Y-%m-%d %H:%M:%S} UTC')} &middot; "
+            f"{len(self.snapshot.keys):,} keys, {len(self.snapshot.results):,} results"
+            f"{partial}")
+
+    # -- public API ------------------------------------------------------------
+    def set_snapshot(self, snapshot: Snapshot) -> None:
+        """Show ``snapshot`` instead: every tab is redrawn, filters kept where valid."""
+        if not isinstance(snapshot, Snapshot):
+            raise bad_option("snapshot", type(snapshot).__name__, "a Snapshot")
+        self.snapshot, self._static, self._findings = snapshot, None, None
+        self._stale = set(range(len(TAB_TITLES)))
+        self._show_status()
+        self.table.set_results(snapshot.results)
+        self._rerender_result()
+        self._render(self.tabs.selected_index)
+
+    def refresh(self) -> Snapshot:
+        """Scan the attached Lab again and redraw everything; returns the new snapshot."""
+        if self.lab is None:
+            raise MognetLabError("This dashboard shows a Snapshot without a Lab, so there is "
+                                 "nothing to rescan: build it with Dashboard(lab) to refresh.")
+        if self.refresh_button is not None:
+            self.refresh_button.disabled = True
+        try:
+            with self.progress_output:
+                snapshot = self.lab.scan(progress=self.progress)
+        finally:
+            self.progress_output.outputs = ()
+            if self.refresh_button is not None:
+                self.refresh_button.disabled = False
+        self.set_snapshot(snapshot)
+        return snapshot
+
+    def findings(self) -> pd.DataFrame:
+        """:func:`mognet_lab.analysis.findings` of the snapshot shown (computed once)."""
+        if self._findings is None:
+            self._findings = analysis.findings(self.snapshot)
+        return self._findings
+
+    def set_filter(self, **changes: Any) -> None:
+        """Filter the results table: ``name``, ``state``, ``node``, ``text``, ``since``,
+        ``until`` (``None`` or ``"all"`` clears one); see :class:`ResultsTable`."""
+        self.table.set_filter(**changes)
+
+    def show_result(self, result_id: str) -> None:
+        """Open one result (full id or unique 8+ character prefix) in the Result tab."""
+        view = self.snapshot.result(result_id)
+        self._shown_result = view.result_id
+        self.result_html.value = view._repr_html_()
+        parent = view.fields.get("parent_id")
+        related = [(f"parent {parent}", parent)] if parent else []
+        related += [(f"child {kid}", kid) for kid in view.children_ids[:200]]
+        self.related.options = [("-", None), *related]
+        self.result_id.value = view.result_id
+        self.tabs.selected_index = RESULT
+
+    def _on_related(self, change: dict[str, Any]) -> None:
+        if change["new"] is not None:
+            self.show_result(change["new"])
+
+    def _rerender_result(self) -> None:
+        shown = self._shown_result
+        if shown is None:
+            return
+        try:
+            self.result_html.value = self.snapshot.result(shown)._repr_html_()
+        except KeyError:
+            self._shown_result = None
+            self.result_html.value = h.note(f"Result {shown} is not in the new scan "
+                                            "(expired or deleted).")
+
+    # -- rendering -------------------------------------------------------------
+    def to_html(self, *, charts: bool = False) -> str:
+        """The dashboard as static HTML (no JavaScript): overview, findings, key tables.
+
+        Parameters
+        ----------
+        charts
+            Also embed three charts as PNG images.
+        """
+        if charts:
+            return static.dashboard_html(self.snapshot, findings=self.findings(), charts=True)
+        if self._static is None:
+            self._static = static.dashboard_html(self.snapshot, findings=self.findings())
+        return self._static
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None,
+                          **kwargs: Any) -> dict[str, Any]:
+        # The widget view for live Jupyter; text/html for nbconvert, GitHub and
+        # frontends without the widget extension (they skip the widget view).
+        bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
+        bundle["text/plain"] = repr(self)
+        bundle["text/html"] = self.to_html()
+        return bundle
+
+    def __repr__(self) -> str:
+        p = self.snapshot.provenance
+        lab = "with Refresh" if self.lab is not None else "no Refresh"
+        return (f"<Dashboard app={p.app!r} results={len(self.snapshot.results):,} "
+                f"scanned_at={p.scanned_at:%Y-%m-%d %H:%M:%S}Z {lab}>")
