@@ -35,18 +35,20 @@ class ScanSettings:
         Hashes with more fields than this are not read (an error row says so);
         Mognet's own hashes have a dozen.
     max_fetch_bytes
-        A value's contents larger than this are not transferred whole: only
-        their size, first ``head_bytes`` and gzip trailer.
+        A value's contents larger than this are measured from their size, first
+        ``head_bytes`` and gzip trailer instead of being decompressed whole
+        (``raw_bytes_source`` says ``gzip_trailer``); where the server runs
+        read-only scripts (Redis 7+), only those bytes are transferred.
     """
 
     batch: int = 1000
     limit: int | None = None
     memory_samples: int | None = None
     decompress_cap: int = 1 << 20
-    head_bytes: int = 16 << 10
+    head_bytes: int = 4 << 10
     max_members_per_call: int = 10_000
     max_hash_fields: int = 10_000
-    max_fetch_bytes: int = 1 << 20
+    max_fetch_bytes: int = 8 << 10
 
     def __post_init__(self) -> None:
         if not isinstance(self.batch, int) or not 1 <= self.batch <= 100_000:

@@ -4,6 +4,7 @@ scans of data written by the real mognet package."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import sys
 import uuid
@@ -71,10 +72,7 @@ def test_provenance_file(demo: Snapshot, tmp_path: Path) -> None:
     assert record["url"] == "redis://user:***@host:6379/0"
     assert datetime.fromisoformat(record["scanned_at"]) == demo.provenance.scanned_at
     assert record["duration_s"] == demo.provenance.duration_s
-    assert record["settings"] == {"batch": 1000, "limit": None, "memory_samples": None,
-                                  "decompress_cap": 1 << 20, "head_bytes": 16 << 10,
-                                  "max_members_per_call": 10_000, "max_hash_fields": 10_000,
-                                  "max_fetch_bytes": 1 << 20}
+    assert record["settings"] == dataclasses.asdict(ScanSettings())
     assert record["complete"] is True and record["keys_read"] == demo.provenance.keys_read
     assert record["version"] == mognet_lab.__version__
     assert sorted(p.name for p in where.iterdir()) == sorted(

@@ -44,12 +44,18 @@ def measure_gzip(data: bytes, *, cap: int, head_bytes: int, stored_size: int | N
         while rest:
             inflater = zlib.decompressobj(wbits=31)
             while not inflater.eof:
-                piece = inflater.decompress(rest, min(_CHUNK, cap - produced + 1))
+                room = cap - produced + 1
+                if clipped:
+                    room = min(room, max(head_bytes - produced, 1))
+                piece = inflater.decompress(rest, min(_CHUNK, room))
                 produced += len(piece)
                 if len(head) < head_bytes:
                     head += piece[: head_bytes - len(head)]
                 rest = inflater.unconsumed_tail
-                if produced > cap or (clipped and not piece and not rest):
+                # Of a clipped stream only the head is wanted: the size comes from
+                # the trailer anyway.
+                done_with_head = clipped and produced >= head_bytes
+                if produced > cap or done_with_head or (clipped and not piece and not rest):
                     tail = trailer if clipped else data[-4:]
                     return _from_trailer(tail, size or 0, produced, bytes(head), cap, clipped)
                 if not piece and not rest:

@@ -145,10 +145,12 @@ def _only_mognet_value_fields(item: _Key) -> bool:
 
 
 def _clip(node: Node, items: list[_Key], settings: ScanSettings) -> None:
-    """Large contents: size, head and trailer only, when the server runs scripts."""
+    """Large contents: size, head and trailer only (clipped by the server when it runs
+    scripts, else here after fetching them whole), so both paths decode alike."""
     if not node.scripting:
         for item, reply in zip(items, node.batch_keyed([(_CONTENTS, i.key) for i in items])):
-            _receive(item, reply)
+            head = settings.head_bytes
+            _receive(item, Clipped(len(reply), reply[:head], reply[-4:]) if reply else None)
         return
     for item, reply in zip(items, node.clip_contents([i.key for i in items],
                                                      settings.head_bytes)):
