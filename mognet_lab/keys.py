@@ -6,6 +6,7 @@ Pure functions over key names (bytes or str); nothing here talks to Redis.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 __all__ = [
@@ -80,18 +81,45 @@ def _text(key: bytes | str) -> str:
     return key.decode("utf-8", "backslashreplace") if isinstance(key, bytes) else key
 
 
+_UNKNOWN = ParsedKey(KIND_UNKNOWN, None)
+# The same grammar over raw key bytes: a scan parses every key, so it avoids
+# decoding them first (result ids are ASCII by construction).
+# (without "^": match() at a position anchors there, "^" only at the start).
+_REST_BYTES = re.compile(_REST.pattern.lstrip("^").encode(), re.DOTALL)
+_SUBKINDS = {None: KIND_RESULT, b"value": KIND_VALUE, b"children": KIND_CHILDREN,
+             b"metadata": KIND_METADATA}
+
+
 def parse_key(app: str, key: bytes | str) -> ParsedKey:
     """Classify a key of ``app``; anything outside Mognet's grammar is ``unknown``."""
-    text = _text(key)
+    if isinstance(key, bytes):
+        return _parse_bytes(_prefix_bytes(app), key)
     prefix = app_prefix(app)
-    if not text.startswith(prefix):
-        return ParsedKey(KIND_UNKNOWN, None)
-    match = _REST.match(text[len(prefix):])
+    if not key.startswith(prefix):
+        return _UNKNOWN
+    match = _REST.match(key[len(prefix):])
     if match is None:
-        return ParsedKey(KIND_UNKNOWN, None)
+        return _UNKNOWN
     if match["sid"] is not None:
         return ParsedKey(KIND_STATE, match["sid"])
     return ParsedKey(match["sub"] or KIND_RESULT, match["rid"])
+
+
+@lru_cache(maxsize=64)
+def _prefix_bytes(app: str) -> bytes:
+    return app_prefix(app).encode("utf-8", "surrogateescape")
+
+
+def _parse_bytes(prefix: bytes, key: bytes) -> ParsedKey:
+    if not key.startswith(prefix):
+        return _UNKNOWN
+    match = _REST_BYTES.match(key, len(prefix))
+    if match is None:
+        return _UNKNOWN
+    state_id = match["sid"]
+    if state_id is not None:
+        return ParsedKey(KIND_STATE, _text(state_id))
+    return ParsedKey(_SUBKINDS[match["sub"]], match["rid"].decode("ascii"))
 
 
 def split_app(key: bytes | str) -> tuple[str, str] | None:
