@@ -8,8 +8,14 @@ from pathlib import Path
 from typing import Sequence
 
 from . import __version__
-from .errors import (AccessDenied, AppNotFound, BadOption, InvalidURL, MognetLabError,
-                     RedisUnavailable)
+from .errors import (
+    AccessDenied,
+    AppNotFound,
+    BadOption,
+    InvalidURL,
+    MognetLabError,
+    RedisUnavailable,
+)
 from .urls import censor_text
 
 __all__ = ["main", "EXIT_CODES"]

@@ -7,6 +7,7 @@ change in bytes, biggest first.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import pandas as pd
 
 from .snapshot import Snapshot

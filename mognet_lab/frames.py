@@ -14,6 +14,7 @@ import pandas as pd
 from . import schemas
 from .format import NOT_READY_NAME, READY_STATES, TIME_FIELDS
 from .records import SET_SIZES, Columns
+from .vector import member_of
 
 __all__ = ["build_frames"]
 
@@ -58,7 +59,7 @@ def _results(found: Columns | None, frames: Mapping[str, pd.DataFrame],
     results["unexpected_retries"] = retries.astype("Int64")
     counts = set_sizes.groupby("result_id")["member_count"].sum() if len(set_sizes) else None
     results["children_count"] = _lookup(ids, counts, fill=0)
-    results["has_metadata"] = ids.isin(frames["metadata"]["result_id"]).astype("boolean")
+    results["has_metadata"] = member_of(ids, frames["metadata"]["result_id"]).astype("boolean")
     results["value_status"] = _value_status(results, frames["values"])
     keys, total = frames["keys"], results["memory_bytes"].fillna(0)
     for kind, column in _FAMILY:

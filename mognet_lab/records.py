@@ -10,7 +10,13 @@ from __future__ import annotations
 import json
 from typing import Any, Sequence
 
-from .decode import ResultDecoder, decode_children, decode_json_hash, decode_value, flatten
+from .decode import (
+    ResultDecoder,
+    decode_children,
+    decode_json_hash,
+    decode_value,
+    flatten,
+)
 from .keys import KIND_CHILDREN, KIND_METADATA, KIND_RESULT, KIND_STATE, KIND_VALUE
 from .raw import KeyReply
 from .settings import ScanSettings

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Mapping
 
 
 from mognet_lab.format import EXCEPTION_INFO_TYPE, NOT_READY_NAME
@@ -54,7 +54,7 @@ class Keyspace:
     def __init__(self, app: str = APP, at: datetime = AT) -> None:
         self.app, self.at = app, at
         self.frames: dict[str, Columns] = {}
-        self.server: list[dict[str, Any]] = [healthy_server()]
+        self.server: list[Mapping[str, Any]] = [healthy_server()]
         self._next = 0
 
     def _rows(self, frame: str) -> Columns:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -18,7 +19,7 @@ from mognet_lab.analysis.anomalies import (
 from mognet_lab.errors import BadOption
 
 
-def _of(space: Keyspace, code: str, **kwargs: object) -> pd.DataFrame:
+def _of(space: Keyspace, code: str, **kwargs: Any) -> pd.DataFrame:
     found = anomalies(space.snapshot(), **kwargs)
     return found[found["anomaly"] == code].reset_index(drop=True)
 

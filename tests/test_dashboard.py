@@ -22,13 +22,12 @@ import pandas as pd
 import pytest
 
 import mognet_lab
-from mognet_lab import BadOption, MognetLabError, RedisUnavailable, Snapshot
+from mognet_lab import BadOption, MognetLabError, RedisUnavailable, Snapshot, charts
 from mognet_lab.demo import Demo, demo_snapshot
 from mognet_lab.schemas import FRAME_NAMES
 from mognet_lab.widgets import TAB_TITLES, Dashboard
 from mognet_lab.widgets.charts import ChartView
 from mognet_lab.widgets.dashboard import MEMORY, OVERVIEW, RESULT, TASKS
-from mognet_lab import charts
 
 SCRIPT = "<script>alert('x')</script>"
 PAGE = 50
@@ -270,7 +269,10 @@ def test_invalid_date_range_shows_in_the_banner(dash: Dashboard) -> None:
     assert dash.errors and "created range" in dash.errors[0]
     assert "last tuesday" in html.unescape(dash.error_banner.value)
     assert dash.error_banner.layout.display != "none"
-    assert dash.table.label.value == before  # the filter in force did not change
+    assert dash.table.label.value == before  # the range in force did not change
+    dash.table.state.value = "FAILURE"  # other filters still work, the error stays
+    assert set(dash.table.filtered["state"].astype(str)) == {"FAILURE"}
+    assert dash.errors and "created range" in dash.errors[0]
     dash.table.created.value = "2000-01-01 .."
     assert dash.errors == [] and dash.error_banner.layout.display == "none"
 
@@ -288,9 +290,17 @@ def test_a_failing_chart_is_reported_and_the_others_still_draw(dash: Dashboard) 
 
 
 def test_unknown_result_id_shows_in_the_banner(dash: Dashboard) -> None:
-    dash.result_id.value = "00000000-no-such-result"
-    dash.open_button.click()
+    dash.result_id.value = "00000000-no-such-result"  # typed, then Enter
     assert dash.errors and "No result" in dash.errors[0]
+    dash.open_button.click()
+    assert len(dash.errors) == 1 and "No result" in dash.errors[0]
+
+
+def test_typing_an_id_prefix_opens_it(dash: Dashboard, snapshot: Snapshot) -> None:
+    wanted = snapshot.results["result_id"].iloc[7]
+    dash.result_id.value = wanted[:10]
+    assert dash.result_id.value == wanted and dash.tabs.selected_index == RESULT
+    assert html.escape(wanted) in dash.result_html.value and dash.errors == []
 
 
 # -- drill-down ------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from mognet_lab.analysis.pressure import ISSUE_ADVICE
 from mognet_lab.analysis.values import listpack_overflow
 from mognet_lab.format import EXCEPTION_INFO_TYPE, NOT_READY_NAME
 
-Change = Callable[[Keyspace], None]
+Change = Callable[[Keyspace], object]
 
 
 def _server(**changes: Any) -> Change:
@@ -158,10 +158,15 @@ def test_finding_fires(code: str, change: Change, severity: str, keys: int | Non
     assert found["advice"] and found["title"]
 
 
+def _allkeys_without_ttl(space: Keyspace) -> None:
+    _no_ttl(space)
+    _server(maxmemory_policy="allkeys-lru")(space)
+
+
 # Near misses: the fault's neighbour that must not count.
 QUIET: list[tuple[str, Change]] = [
     ("memory_near_max", _server(used_memory=700 * MiB)),
-    ("unevictable_no_ttl", lambda s: (_no_ttl(s), _server(maxmemory_policy="allkeys-lru")(s))),
+    ("unevictable_no_ttl", _allkeys_without_ttl),
     ("fragmentation", _server(mem_fragmentation_ratio=5.0, used_memory=2 * MiB)),
     ("swapping", _server(mem_fragmentation_ratio=0.7, used_memory=2 * MiB)),
     ("clients_near_max", _server(connected_clients=7000)),
@@ -271,7 +276,7 @@ def _write_result(client: redis.Redis, app: str, state: str, *, ago: timedelta,
     rid = str(uuid.uuid4())
     created = datetime.now(timezone.utc) - ago
     ready = state in ("SUCCESS", "FAILURE", "REVOKED", "INVALID")
-    fields = {"id": rid, "name": "tasks.work", "state": state, "number_of_starts": starts,
+    fields: dict[str, Any] = {"id": rid, "name": "tasks.work", "state": state, "number_of_starts": starts,
               "number_of_stops": stops, "parent_id": None, "created": _iso(created),
               "started": _iso(created), "finished": _iso(created + timedelta(seconds=5))
               if ready else None, "node_id": "worker-7", "request_kwargs_repr": "x=1"}
@@ -284,6 +289,7 @@ def _write_result(client: redis.Redis, app: str, state: str, *, ago: timedelta,
 
 def _write_value(client: redis.Redis, app: str, rid: str, *, placeholder: bool = False,
                  ttl: int | None = 7 * 86400) -> None:
+    payload: dict[str, Any]
     if placeholder:
         payload = {"value_type": EXCEPTION_INFO_TYPE,
                    "raw_value": {"name": NOT_READY_NAME, "message": "not ready",

@@ -13,8 +13,16 @@ from typing import Any, Callable
 import pandas as pd
 
 from ..format import READY_STATES
-from ..keys import KIND_CHILDREN, KIND_METADATA, KIND_RESULT, KIND_UNKNOWN, KIND_VALUE, app_prefix
+from ..keys import (
+    KIND_CHILDREN,
+    KIND_METADATA,
+    KIND_RESULT,
+    KIND_UNKNOWN,
+    KIND_VALUE,
+    app_prefix,
+)
 from ..snapshot import Snapshot
+from ..vector import member_of
 from ._common import as_timedelta, format_bytes, reference_time
 
 __all__ = ["ANOMALIES", "NEEDS_COMPLETE_SCAN", "anomalies", "anomaly_summary", "format_age",
@@ -104,7 +112,7 @@ def format_age(age: pd.Timedelta | timedelta | None) -> str:
         return "?"
     seconds = int(pd.Timedelta(age).total_seconds())
     units = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
-    parts = []
+    parts: list[str] = []
     for suffix, size in units:
         if seconds >= size or (suffix == "s" and not parts):
             parts.append(f"{seconds // size}{suffix}")
@@ -143,13 +151,14 @@ def _result_ids(snapshot: Snapshot) -> set[str]:
     """Ids whose result hash exists (readable or not)."""
     keys = snapshot.keys
     listed = keys.loc[keys["kind"] == KIND_RESULT, "result_id"].dropna()
-    return set(listed) | set(snapshot.results["result_id"].dropna())
+    return set(listed.to_numpy(dtype=object)) | \
+        set(snapshot.results["result_id"].dropna().to_numpy(dtype=object))
 
 
 def _orphans(snapshot: Snapshot) -> list[_Row]:
     keys = snapshot.keys
     family = keys[keys["kind"].isin(list(_SUFFIX)) & keys["result_id"].notna()]
-    family = family[~family["result_id"].isin(_result_ids(snapshot))]
+    family = family[~member_of(family["result_id"], _result_ids(snapshot))]
     return [{
         "anomaly": f"{row.kind}_without_result", "key": row.key, "result_id": row.result_id,
         "bytes": row.memory_bytes,
@@ -161,7 +170,7 @@ def _orphans(snapshot: Snapshot) -> list[_Row]:
 def _children_missing(snapshot: Snapshot) -> list[_Row]:
     children = snapshot.children
     listed = children[children["child_id"].notna()]
-    missing = listed[~listed["child_id"].isin(_result_ids(snapshot))]
+    missing = listed[~member_of(listed["child_id"], _result_ids(snapshot))]
     # A set member is 16 bytes inside its parent's set, counted with the parent.
     return [{
         "anomaly": "child_missing", "result_id": row.child_id, "bytes": 0,
@@ -187,22 +196,23 @@ def _stuck(snapshot: Snapshot, limit: pd.Timedelta) -> list[_Row]:
     results = snapshot.results
     since = results["started"].fillna(results["created"])
     age = reference_time(snapshot) - since
-    stuck = results[results["state"].isin(list(_STUCK)) & (age > limit).fillna(False)]
+    chosen = results["state"].isin(list(_STUCK)) & (age > limit).fillna(False)
+    stuck = results[chosen].assign(stuck_since=since[chosen], stuck_for=age[chosen])
     return [{
         "anomaly": _STUCK[row.state], "key": _result_key(snapshot, row.result_id),
         "result_id": row.result_id, "bytes": row.total_memory_bytes,
-        "detail": f"{row.state} for {format_age(age[index])} (> {format_age(limit)}) since "
-                  f"{since[index]:%Y-%m-%d %H:%M}Z, task {_na(row.name)} on node "
+        "detail": f"{row.state} for {format_age(row.stuck_for)} (> {format_age(limit)}) since "
+                  f"{row.stuck_since:%Y-%m-%d %H:%M}Z, task {_na(row.name)} on node "
                   f"{_na(row.node_id)}, started {_times(row.number_of_starts)}; holds "
                   f"{format_bytes(row.total_memory_bytes)}",
-    } for index, row in zip(stuck.index, stuck.itertuples(index=False))]
+    } for row in stuck.itertuples(index=False)]
 
 
 def _na(value: object) -> str:
     return "?" if value is None or pd.isna(value) else str(value)
 
 
-def _count(value: object, noun: str) -> str:
+def _count(value: Any, noun: str) -> str:
     return f"? {noun}s" if value is None or pd.isna(value) else plural(int(value), noun)
 
 
@@ -212,12 +222,13 @@ def _times(value: object) -> str:
 
 def _states_of_finished(snapshot: Snapshot) -> list[_Row]:
     results, states = snapshot.results, snapshot.states
-    ready = results[results["state"].isin(list(READY_STATES))].set_index("result_id")["state"]
-    finished = states[states["request_id"].isin(ready.index)]
+    ready = results[results["state"].isin(list(READY_STATES))].drop_duplicates("result_id")
+    state_of = dict(zip(ready["result_id"].astype(object), ready["state"].astype(object)))
+    finished = states[member_of(states["request_id"], state_of.keys())]
     return [{
         "anomaly": "state_of_finished", "result_id": row.request_id, "bytes": row.memory_bytes,
         "key": f"{app_prefix(snapshot.app)}state.{row.request_id}",
-        "detail": f"state hash of a {ready[row.request_id]} result still holds "
+        "detail": f"state hash of a {state_of[row.request_id]} result still holds "
                   f"{_count(row.field_count, 'field')} ({format_bytes(row.memory_bytes)}, "
                   f"{_ttl_text(row.ttl_s)})",
     } for row in finished.itertuples(index=False)]

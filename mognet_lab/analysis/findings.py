@@ -18,7 +18,14 @@ from ..format import NOT_READY_NAME, READY_STATES
 from ..keys import KIND_UNKNOWN, KIND_VALUE
 from ..snapshot import Snapshot
 from ._common import app_bytes, as_timedelta, check_count, format_bytes, reference_time
-from .anomalies import NEEDS_COMPLETE_SCAN, anomalies, format_age, plural, unexpected_restarts
+from .anomalies import (
+    NEEDS_COMPLETE_SCAN,
+    anomalies,
+    format_age,
+    member_of,
+    plural,
+    unexpected_restarts,
+)
 from .forecast import forecast
 from .pressure import ISSUE_ADVICE, ISSUE_TITLES, server_pressure
 from .values import listpack_overflow, poorly_compressed
@@ -46,6 +53,9 @@ class Finding(NamedTuple):
     measured: str
     keys: int | None
     bytes: int | None
+
+
+_Rule = Callable[["_Context"], Iterator[Finding]]
 
 
 @dataclass(frozen=True)
@@ -177,7 +187,7 @@ def _no_ttl_keys(ctx: _Context) -> pd.DataFrame:
     """Keys of Mognet's kinds without a TTL, placeholders (reported apart) left out."""
     keys = ctx.snapshot.keys
     placeholder = (keys["kind"] == KIND_VALUE).fillna(False) & \
-        keys["result_id"].isin(_placeholder_ids(ctx))
+        member_of(keys["result_id"], _placeholder_ids(ctx))
     return keys[keys["ttl_s"].isna() & (keys["kind"] != KIND_UNKNOWN).fillna(True)
                 & ~placeholder]
 
@@ -199,7 +209,7 @@ def _placeholders(ctx: _Context) -> Iterator[Finding]:
     since = by_id["started"].fillna(by_id["created"])
     young = ~by_id["state"].isin(list(READY_STATES)) & \
         (reference_time(ctx.snapshot) - since <= ctx.stuck_after).fillna(False)
-    held = held[~held["result_id"].isin(young[young].index)]
+    held = held[~member_of(held["result_id"], young[young].index)]
     if not len(held):
         return
     why = held["result_id"].map(by_id["state"].astype(object)).fillna("without result hash")
@@ -208,7 +218,8 @@ def _placeholders(ctx: _Context) -> Iterator[Finding]:
     size = _size(held, "memory_bytes")
     yield Finding("warning", "placeholder_no_ttl", "Placeholder values that will never expire",
                   f"{plural(len(held), 'placeholder value')} ({format_bytes(size)}) "
-                  f"{_verb(len(held))} no TTL and their task will not finish: {_breakdown(why)}", len(held), size)
+                  f"{_verb(len(held))} no TTL and their task will not finish: "
+                  f"{_breakdown(why)}", len(held), size)
 
 
 # --- anomalies -----------------------------------------------------------------------------
@@ -218,7 +229,7 @@ def _stuck(ctx: _Context) -> Iterator[Finding]:
     if not len(found):
         return
     results = ctx.snapshot.results
-    mine = results[results["result_id"].isin(found["result_id"])]
+    mine = results[member_of(results["result_id"], found["result_id"])]
     oldest = reference_time(ctx.snapshot) - mine["started"].fillna(mine["created"]).min()
     size = _size(found)
     yield Finding("warning", "stuck_tasks", "Tasks stuck RUNNING or SUSPENDED",
@@ -234,18 +245,19 @@ def _orphans(ctx: _Context) -> Iterator[Finding]:
     if not len(found):
         return
     keys = ctx.snapshot.keys
-    lasting = int(keys.loc[keys["key"].isin(found["key"]), "ttl_s"].isna().sum())
+    lasting = int(keys.loc[member_of(keys["key"], found["key"]), "ttl_s"].isna().sum())
     kinds = "/" + found["anomaly"].astype(str).str.replace("_without_result", "", regex=False)
     size = _size(found)
     yield Finding("warning" if lasting else "info", "orphan_keys",
                   "Keys that outlived their result hash",
                   f"{plural(len(found), 'key')} ({format_bytes(size)}) "
-                  f"{_verb(len(found), 'outlives', 'outlive')} their result hash: {_breakdown(kinds)}; {lasting} of them without TTL",
+                  f"{_verb(len(found), 'outlives', 'outlive')} their result hash: "
+                  f"{_breakdown(kinds)}; {lasting} of them without TTL",
                   len(found), size)
 
 
 def _simple(code: str, anomaly: str, severity: str, title: str,
-            text: Callable[[pd.DataFrame, _Context], str]) -> Callable[[_Context], Iterator[Finding]]:
+            text: Callable[[pd.DataFrame, _Context], str]) -> _Rule:
     """A rule that reports every occurrence of one anomaly as one finding."""
     def rule(ctx: _Context) -> Iterator[Finding]:
         found = ctx.of(anomaly)
@@ -262,17 +274,18 @@ def _children_text(found: pd.DataFrame, ctx: _Context) -> str:
 
 def _lost_text(found: pd.DataFrame, ctx: _Context) -> str:
     results = ctx.snapshot.results
-    mine = results[results["result_id"].isin(found["result_id"])]
+    mine = results[member_of(results["result_id"], found["result_id"])]
     recent = int((reference_time(ctx.snapshot) - mine["finished"]
                   < pd.Timedelta(days=7)).fillna(False).sum())
     return (f"{plural(len(found), 'finished result')} ({_breakdown(mine['state'])}) "
-            f"{_verb(len(found))} no /value key; the remaining keys hold {format_bytes(_size(found))}; {recent} of "
+            f"{_verb(len(found))} no /value key; the remaining keys hold "
+            f"{format_bytes(_size(found))}; {recent} of "
             "them finished less than 7 days (Mognet's default result_value_ttl) before the scan")
 
 
 def _state_text(found: pd.DataFrame, ctx: _Context) -> str:
     states, results = ctx.snapshot.states, ctx.snapshot.results
-    mine = states[states["request_id"].isin(found["result_id"])]
+    mine = states[member_of(states["request_id"], found["result_id"])]
     state_of = results.drop_duplicates("result_id").set_index("result_id")["state"]
     verb = _verb(len(found), "belongs", "belong")
     return (f"{plural(len(found), 'state hash', 'state hashes')} "
@@ -283,7 +296,7 @@ def _state_text(found: pd.DataFrame, ctx: _Context) -> str:
 
 def _retries_text(found: pd.DataFrame, ctx: _Context) -> str:
     results = ctx.snapshot.results
-    mine = results[results["result_id"].isin(found["result_id"])]
+    mine = results[member_of(results["result_id"], found["result_id"])]
     restarts = unexpected_restarts(mine)
     return (f"{plural(len(found), 'result')} started without a matching stop "
             f"{plural(int(restarts.sum()), 'time')} in all (at most {int(restarts.max())} on "
@@ -292,10 +305,11 @@ def _retries_text(found: pd.DataFrame, ctx: _Context) -> str:
 
 def _unknown_text(found: pd.DataFrame, ctx: _Context) -> str:
     keys = ctx.snapshot.keys
-    lasting = int(keys.loc[keys["key"].isin(found["key"]), "ttl_s"].isna().sum())
+    lasting = int(keys.loc[member_of(keys["key"], found["key"]), "ttl_s"].isna().sum())
     example = found["key"].iloc[0]
     return (f"{plural(len(found), 'key')} ({format_bytes(_size(found))}) under the app's "
-            f"prefix {_verb(len(found), 'is', 'are')} not Mognet's (e.g. {example!r}); {lasting} of them without TTL")
+            f"prefix {_verb(len(found), 'is', 'are')} not Mognet's (e.g. {example!r}); "
+            f"{lasting} of them without TTL")
 
 
 def _unreadable_text(found: pd.DataFrame, ctx: _Context) -> str:
@@ -360,7 +374,7 @@ def _limit(limit: int | None) -> str:
     return "" if limit is None else f" (limit={limit})"
 
 
-_RULES: tuple[Callable[[_Context], Iterator[Finding]], ...] = (
+_RULES: tuple[_Rule, ...] = (
     _server, _forecast, _no_ttl, _placeholders, _stuck, _orphans,
     _simple("unexpected_retries", "unexpected_retries", "warning",
             "Tasks restarted after a worker died", _retries_text),

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..snapshot import Snapshot
+from ..vector import member_of
 from ._common import (
     FAMILY_KINDS,
     NO_RESULT,
@@ -123,7 +124,7 @@ def _family_keys(results: pd.DataFrame) -> pd.Series:
 
 def _orphans(snapshot: Snapshot, known_ids: pd.Series) -> pd.DataFrame:
     keys = snapshot.keys
-    family = keys["kind"].isin(FAMILY_KINDS) & ~keys["result_id"].isin(known_ids.dropna())
+    family = keys["kind"].isin(FAMILY_KINDS) & ~member_of(keys["result_id"], known_ids.dropna())
     rows = pd.DataFrame({"result_id": keys.loc[family, "result_id"].astype(object),
                          "bytes": memory(keys[family])})
     if rows.empty:

@@ -16,6 +16,7 @@ import pandas as pd
 from ..format import NOT_READY_NAME, READY_STATES
 from ..keys import KIND_VALUE
 from ..snapshot import Snapshot
+from ..vector import member_of
 from ._common import format_bytes
 from .anomalies import plural
 
@@ -107,7 +108,7 @@ def _app_facts(snapshot: Snapshot) -> _AppFacts:
     memory = keys["memory_bytes"].fillna(0)
     no_ttl = keys["ttl_s"].isna()
     transient = no_ttl & (keys["kind"] == KIND_VALUE).fillna(False) & \
-        keys["result_id"].isin(unfinished_placeholders(snapshot))
+        member_of(keys["result_id"], unfinished_placeholders(snapshot))
     lasting = no_ttl & ~transient
     return _AppFacts(app_bytes=int(memory.sum()), no_ttl_keys=int(lasting.sum()),
                      no_ttl_bytes=int(memory[lasting].sum()), placeholders=int(transient.sum()),
@@ -125,7 +126,7 @@ def unfinished_placeholders(snapshot: Snapshot) -> pd.Index:
     placeholder = values.loc[values["exception_name"] == NOT_READY_NAME, "result_id"]
     unfinished = results.loc[~results["state"].isin(list(READY_STATES))
                              & results["state"].notna(), "result_id"]
-    return pd.Index(placeholder[placeholder.isin(unfinished)].dropna().unique())
+    return pd.Index(placeholder[member_of(placeholder, unfinished)].dropna().unique())
 
 
 def _share(part: int, whole: int) -> str:
@@ -175,7 +176,8 @@ def _policy(server: Mapping[str, Any], facts: _AppFacts) -> _Check:
 def _besides(facts: _AppFacts) -> str:
     if not facts.placeholders:
         return ""
-    return (f" (besides {plural(facts.placeholders, 'placeholder value')} of unfinished tasks, which "
+    values = plural(facts.placeholders, "placeholder value")
+    return (f" (besides {values} of unfinished tasks, which "
             "get a TTL when their task finishes)")
 
 
@@ -184,7 +186,8 @@ def _evictions(server: Mapping[str, Any], facts: _AppFacts) -> _Check:
     if evicted == 0:
         return _Check("0", "0", "ok", "no key has been evicted since the statistics were reset")
     return _Check(str(evicted), "0", "warn",
-                  f"{plural(evicted, 'key')} evicted since the server started or CONFIG RESETSTAT (keys "
+                  f"{plural(evicted, 'key')} evicted since the server started or CONFIG "
+                  "RESETSTAT (keys "
                   "of every app on this server): memory ran out at least once", "evictions")
 
 

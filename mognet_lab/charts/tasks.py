@@ -8,7 +8,15 @@ from matplotlib.ticker import FuncFormatter
 
 from .. import analysis
 from ..snapshot import Snapshot
-from ._base import Axes, as_frame, is_empty, new_axes, no_data, positive_int, require_columns
+from ._base import (
+    Axes,
+    as_frame,
+    is_empty,
+    new_axes,
+    no_data,
+    positive_int,
+    require_columns,
+)
 
 __all__ = ["task_throughput", "duration_percentiles"]
 

@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any, Iterator
 from uuid import UUID
 
 from . import tasks
-from .encode import EXCEPTION_INFO_TYPE, NOT_READY_NAME, ResultRecord, holder_json, not_ready_info
+from .encode import (
+    EXCEPTION_INFO_TYPE,
+    NOT_READY_NAME,
+    ResultRecord,
+    holder_json,
+    not_ready_info,
+)
 
 if TYPE_CHECKING:
     from .workload import Workload

@@ -15,9 +15,9 @@ from ..urls import censor_url
 from . import html as h
 from .text import (
     MISSING,
-    format_size,
     format_count,
     format_duration,
+    format_size,
     format_time,
     is_missing,
     kv_text,

@@ -22,11 +22,23 @@ from ..analysis._common import app_bytes
 from ..snapshot import Snapshot
 from ..urls import censor_url
 from .model import Fact, ReportData, Section, cap, table
-from .sections import memory_section, server_section, tasks_section, ttl_section, values_section
+from .sections import (
+    memory_section,
+    server_section,
+    tasks_section,
+    ttl_section,
+    values_section,
+)
 
 __all__ = ["WHAT_IF", "build_report", "provenance_dict"]
 
 SUMMARY_FINDINGS = 3
+# What-if scenarios every report prices (the first row of what_if is "current").
+WHAT_IF: tuple[dict[str, Any], ...] = (
+    {"scenario": "values kept 1 day", "value_ttl_s": 86400.0},
+    {"scenario": "results kept 7 days", "result_ttl_s": 7 * 86400.0},
+    {"scenario": "every value gzipped", "gzip": True},
+)
 
 
 def build_report(snapshot: Snapshot, *, top: int = 20, title: str | None = None,
@@ -55,19 +67,12 @@ def build_report(snapshot: Snapshot, *, top: int = 20, title: str | None = None,
         values_section(snapshot, top),
         tasks_section(snapshot, top, forecast),
     )
+    now = datetime.now(timezone.utc)
     return ReportData(
         title=title or f"Mognet memory report: {snapshot.app}", app=snapshot.app,
-        generated_at=datetime.now(timezone.utc), redacted=redacted, sections=sections,
-        footer=_footer(snapshot), findings=cap(findings, None),
+        generated_at=now, redacted=redacted, sections=sections,
+        footer=_footer(snapshot, now), findings=cap(findings, None),
         provenance=provenance_dict(snapshot))
-
-
-# What-if scenarios every report prices (the first row of what_if is "current").
-WHAT_IF: tuple[dict[str, Any], ...] = (
-    {"scenario": "values kept 1 day", "value_ttl_s": 86400.0},
-    {"scenario": "results kept 7 days", "result_ttl_s": 7 * 86400.0},
-    {"scenario": "every value gzipped", "gzip": True},
-)
 
 
 def _summary_section(snapshot: Snapshot, findings: pd.DataFrame) -> Section:
@@ -99,10 +104,10 @@ def _findings_section(findings: pd.DataFrame) -> Section:
     return Section("findings", "Findings", tables=(everything,), text=text)
 
 
-def _footer(snapshot: Snapshot) -> tuple[Fact, ...]:
+def _footer(snapshot: Snapshot, now: datetime) -> tuple[Fact, ...]:
     p = snapshot.provenance
     return (
-        Fact("generated", datetime.now(timezone.utc), "time"),
+        Fact("generated", now, "time"),
         Fact("mognet_lab version", __version__ if p.version == __version__
              else f"{__version__} (scanned with {p.version})"),
         Fact("app", p.app),

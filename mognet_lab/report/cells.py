@@ -32,7 +32,7 @@ NUMERIC_UNITS = frozenset({"bytes", "count", "share", "ratio", "rate", "seconds"
 _BYTE_COLUMNS = {"bytes", "maxmemory", "used_memory"}
 
 
-def column_unit(name: str, dtype: object) -> str:
+def column_unit(name: str, dtype: Any) -> str:
     """The unit of a table column, from its name (then its dtype)."""
     if name in _BYTE_COLUMNS or name.endswith("_bytes") or name.endswith("_bytes_estimate"):
         return "bytes"
@@ -61,7 +61,7 @@ def column_label(name: str, unit: str) -> str:
     return name.replace("_", " ")
 
 
-def _dtype_unit(dtype: object) -> str:
+def _dtype_unit(dtype: Any) -> str:
     if pd.api.types.is_timedelta64_dtype(dtype):
         return "duration"
     if pd.api.types.is_datetime64_any_dtype(dtype):

@@ -209,7 +209,12 @@ def _figure(chart: Chart) -> str:
 
 def chart_png(chart: Chart, *, dpi: int = DPI) -> bytes:
     """Draw ``chart`` and return its own Figure as PNG bytes."""
-    figure = chart.draw().figure
+    from matplotlib.figure import Figure
+
+    # The Figure of the chart's own Axes (never pyplot's "current figure"); a
+    # SubFigure saves through its root Figure (matplotlib >= 3.6 has no get_figure(root=)).
+    drawn = chart.draw().figure
+    figure = drawn if isinstance(drawn, Figure) else drawn.figure
     buffer = BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()

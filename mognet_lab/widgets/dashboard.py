@@ -87,6 +87,7 @@ class Dashboard:
                              "a Lab, or a Snapshot (without snapshot=)")
         self.progress = progress
         self.errors: list[str] = []
+        self._busy = 0  # depth of guarded callbacks running
         self._stale = set(range(len(TAB_TITLES)))
         self._static: str | None = None
         self._findings: pd.DataFrame | None = None  # of the snapshot shown, once computed
@@ -105,12 +106,16 @@ class Dashboard:
         """``callback`` for a widget: its exception shows in the banner, not in the log."""
         @functools.wraps(callback)
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            self._set_errors([])
+            if not self._busy:  # a user action starts: last action's errors are stale
+                self._set_errors([])
+            self._busy += 1  # callbacks that this one triggers keep its errors
             try:
                 return callback(*args, **kwargs)
             except Exception as exc:  # noqa: BLE001 - shown to the user, not swallowed
                 self._report(exc)
                 return None
+            finally:
+                self._busy -= 1
         return guarded
 
     def _report(self, exc: BaseException, where: str = "") -> None:
@@ -181,19 +186,17 @@ class Dashboard:
                          names="value")
         self.state_html = _html()
         return widgets.VBox([self._view("memory_by_kind"), self.top, self._view("memory_by_task"),
-                             widgets.HTML("<b>Memory by state</b>"), self.state_html,
-                             self._view("top_keys")])
+                             self.state_html, self._view("top_keys")])
 
     def _ttl_tab(self) -> widgets.Widget:
         self.never_html = _html()
         return widgets.VBox([self._view("expiry_schedule"), self._view("ttl_buckets"),
-                             widgets.HTML("<b>Keys without a TTL</b>"), self.never_html])
+                             self.never_html])
 
     def _values_tab(self) -> widgets.Widget:
         self.values_html, self.poor_html = _html(), _html()
-        return widgets.VBox([widgets.HTML("<b>Values</b>"), self.values_html,
-                             self._view("compression_histogram"), self._view("value_sizes"),
-                             widgets.HTML("<b>Poorly compressed values</b>"), self.poor_html])
+        return widgets.VBox([self.values_html, self._view("compression_histogram"),
+                             self._view("value_sizes"), self.poor_html])
 
     def _result_tab(self) -> widgets.Widget:
         self.result_id = widgets.Text(description="result id", continuous_update=False,
@@ -204,6 +207,7 @@ class Dashboard:
         self.result_html = _html()
         self.result_html.value = h.note("Pick a result in the Tasks tab, or type its id.")
         self.open_button.on_click(self._guard(lambda _: self.show_result(self.result_id.value)))
+        self.result_id.observe(self._guard(self._on_result_id), names="value")  # Enter
         self.related.observe(self._guard(self._on_related), names="value")
         return widgets.VBox([widgets.HBox([self.result_id, self.open_button, self.related]),
                              self.result_html])
@@ -213,31 +217,44 @@ class Dashboard:
         self.charts[name].draw(self.snapshot, **options)
 
     def _parts(self, index: int) -> list[tuple[str, Callable[[], None]]]:
+        """What tab ``index`` shows, as (label for errors, drawing step) pairs."""
         snap = self.snapshot
 
-        def put(widget: widgets.HTML, make: Callable[[Snapshot], str]) -> Callable[[], None]:
-            return lambda: setattr(widget, "value", make(snap))
+        def put(widget: widgets.HTML, title: str | None,
+                make: Callable[[Snapshot], str]) -> Callable[[], None]:
+            # A titled fragment gets the display package's root (and its scoped style).
+            def show() -> None:
+                body = make(snap)
+                widget.value = body if title is None else h.root(title, body)
+            return show
 
         def draw(name: str, **options: Any) -> Callable[[], None]:
             return lambda: self._draw(name, **options)
 
         return {
-            OVERVIEW: [("key numbers", put(self.numbers_html, static.overview_html)),
-                       ("memory gauge", draw("memory_gauge")),
-                       ("findings", put(self.findings_html,
-                                        lambda s: findings_html(self.findings()))),
-                       ("details", put(self.details_html, snapshot_html))],
-            MEMORY: [("memory by kind", draw("memory_by_kind")),
-                     ("memory by task", draw("memory_by_task", top=self.top.value)),
-                     ("memory by state", put(self.state_html, static.memory_by_state_html)),
-                     ("top keys", draw("top_keys"))],
-            TTL: [("expiry schedule", draw("expiry_schedule")),
-                  ("TTL buckets", draw("ttl_buckets")),
-                  ("keys without a TTL", put(self.never_html, static.never_expiring_html))],
-            VALUES: [("value summary", put(self.values_html, static.value_summary_html)),
-                     ("compression", draw("compression_histogram")),
-                     ("value sizes", draw("value_sizes")),
-                     ("poorly compressed", put(self.poor_html, static.poorly_compressed_html))],
+            OVERVIEW: [
+                ("key numbers", put(self.numbers_html, "Key numbers", static.overview_html)),
+                ("memory gauge", draw("memory_gauge")),
+                ("findings", put(self.findings_html, None,
+                                 lambda _: findings_html(self.findings()))),
+                ("details", put(self.details_html, None, snapshot_html))],
+            MEMORY: [
+                ("memory by kind", draw("memory_by_kind")),
+                ("memory by task", draw("memory_by_task", top=self.top.value)),
+                ("memory by state", put(self.state_html, "Memory by state",
+                                        static.memory_by_state_html)),
+                ("top keys", draw("top_keys"))],
+            TTL: [
+                ("expiry schedule", draw("expiry_schedule")),
+                ("TTL buckets", draw("ttl_buckets")),
+                ("keys without a TTL", put(self.never_html, "Keys without a TTL",
+                                           static.never_expiring_html))],
+            VALUES: [
+                ("value summary", put(self.values_html, "Values", static.value_summary_html)),
+                ("compression", draw("compression_histogram")),
+                ("value sizes", draw("value_sizes")),
+                ("poorly compressed", put(self.poor_html, "Poorly compressed values",
+                                          static.poorly_compressed_html))],
         }.get(index, [])
 
     def _render(self, index: int | None) -> None:
@@ -266,6 +283,8 @@ class Dashboard:
         """Show ``snapshot`` instead: every tab is redrawn, filters kept where valid."""
         if not isinstance(snapshot, Snapshot):
             raise bad_option("snapshot", type(snapshot).__name__, "a Snapshot")
+        if not self._busy:  # called from code, not from a widget: start a clean banner
+            self._set_errors([])
         self.snapshot, self._static, self._findings = snapshot, None, None
         self._stale = set(range(len(TAB_TITLES)))
         self._show_status()
@@ -312,6 +331,11 @@ class Dashboard:
         self.related.options = [("-", None), *related]
         self.result_id.value = view.result_id
         self.tabs.selected_index = RESULT
+
+    def _on_result_id(self, change: dict[str, Any]) -> None:
+        # show_result() itself sets the box to the full id it opened: nothing to do then.
+        if change["new"].strip() and change["new"] != self._shown_result:
+            self.show_result(change["new"])
 
     def _on_related(self, change: dict[str, Any]) -> None:
         if change["new"] is not None:

@@ -10,17 +10,23 @@ widget per row would not.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Callable, Iterator
-from contextlib import contextmanager
 
 import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
 from ..display import html as h
-from ..display.text import format_cell, format_duration, format_size, is_missing, shorten
+from ..display.text import (
+    format_cell,
+    format_duration,
+    format_size,
+    is_missing,
+    shorten,
+)
 from ..errors import bad_option
 from ..format import RESULT_STATES
 
@@ -148,8 +154,9 @@ def page_html(page: pd.DataFrame, *, empty: str = "No result matches the filters
     """One escaped ``<table>`` of the rows of ``page`` (all of them)."""
     shown = page[[c for c in _COLUMNS if c in page.columns]].rename(columns=_COLUMNS)
     formatters = {_COLUMNS[c]: f for c, f in _FORMAT.items()}
-    return h.frame_table(shown, max_rows=max(len(shown), 1), formatters=formatters,
-                         markup={"state": _state_badge}, empty=empty)
+    return h.root("Results, newest first",
+                  h.frame_table(shown, max_rows=max(len(shown), 1), formatters=formatters,
+                                markup={"state": _state_badge}, empty=empty))
 
 
 def _options(values: list[str], counts: pd.Series | None = None) -> list[tuple[str, Any]]:
@@ -288,11 +295,17 @@ class ResultsTable:
     def _on_filter(self, change: dict[str, Any]) -> None:
         if self._quiet:
             return
-        since, until = parse_range(self.created.value)
+        since, until, invalid = self.filter.since, self.filter.until, None
+        try:
+            since, until = parse_range(self.created.value)
+        except ValueError as exc:  # the other filters still apply, with the last valid range
+            invalid = exc
         self.filter = ResultFilter(name=self.name.value, state=self.state.value,
                                    node=self.node.value, text=self.text.value,
                                    since=since, until=until)
         self._apply()
+        if invalid is not None:
+            raise invalid
 
     def _apply(self, *, keep_page: bool = False) -> None:
         self.filtered = filter_results(self.results, self.filter)
