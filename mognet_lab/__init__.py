@@ -6,7 +6,8 @@
 >>> snapshot.results.groupby("state").size()                            # doctest: +SKIP
 
 Importing the package loads neither matplotlib.pyplot, ipywidgets nor IPython;
-``mognet_lab.Dashboard`` (the interactive dashboard) loads ipywidgets on first use.
+``mognet_lab.Dashboard`` (the interactive dashboard) and ``mognet_lab.Report``
+load ipywidgets and matplotlib on first use.
 """
 
 from ._version import __version__
@@ -21,6 +22,7 @@ from .errors import (
     RedisUnavailable,
     TLSFailed,
 )
+from .compare import Comparison, compare
 from .lab import Lab, connect, discover_apps
 from .schemas import FRAME_NAMES, SCHEMAS
 from .settings import ScanSettings
@@ -31,6 +33,7 @@ __all__ = [
     "AccessDenied",
     "AppNotFound",
     "BadOption",
+    "Comparison",
     "EmbeddedRedisError",
     "FRAME_NAMES",
     "InvalidURL",
@@ -43,20 +46,25 @@ __all__ = [
     "ScanSettings",
     "Snapshot",
     "TLSFailed",
+    "compare",
     "connect",
     "discover_apps",
 ]
 
 
-def __getattr__(name: str) -> object:
-    # mognet_lab.Dashboard imports ipywidgets, so it loads on first use, not with the
-    # package; it stays out of __all__ so that `from mognet_lab import *` does not load it.
-    if name == "Dashboard":
-        from .widgets import Dashboard
+# Presentation classes load on first use, not with the package (the dashboard
+# imports ipywidgets, the report matplotlib); they stay out of __all__ so that
+# `from mognet_lab import *` does not load them either.
+_LAZY = {"Dashboard": "widgets", "Report": "report"}
 
-        return Dashboard
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), "Dashboard"])
+    return sorted([*globals(), *_LAZY])

@@ -459,10 +459,13 @@ def test_import_has_no_heavy_side_effects() -> None:
 
 def test_public_api_is_pinned() -> None:
     assert mognet_lab.__all__ == [
-        "__version__", "AccessDenied", "AppNotFound", "BadOption", "EmbeddedRedisError",
-        "FRAME_NAMES", "InvalidURL", "Lab", "MognetLabError", "NotReadOnly", "Provenance",
-        "RedisUnavailable", "SCHEMAS", "ScanSettings", "Snapshot", "TLSFailed", "connect",
-        "discover_apps",
+        "__version__", "AccessDenied", "AppNotFound", "BadOption", "Comparison",
+        "EmbeddedRedisError", "FRAME_NAMES", "InvalidURL", "Lab", "MognetLabError",
+        "NotReadOnly", "Provenance", "RedisUnavailable", "SCHEMAS", "ScanSettings", "Snapshot",
+        "TLSFailed", "compare", "connect", "discover_apps",
     ]
     for name in mognet_lab.__all__:
         assert hasattr(mognet_lab, name), name
+    # Loaded on first use, outside __all__:
+    assert mognet_lab.Report.__module__.startswith("mognet_lab.report")
+    assert mognet_lab.Dashboard.__module__.startswith("mognet_lab.widgets")

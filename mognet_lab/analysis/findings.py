@@ -1,9 +1,9 @@
 """One table an operator can act on: what is wrong, the numbers, what to do.
 
 Each rule below looks at one thing (keys without TTL, stuck tasks, the
-server's limits...) and yields at most one finding. Every finding states the
-numbers it rests on in ``measured``; a keyspace with nothing wrong gives an
-empty table. Pure: frames in, a frame out.
+server's limits...) and yields a finding for each problem it sees. Every
+finding states the numbers it rests on in ``measured``; a keyspace with
+nothing wrong gives an empty table. Pure: frames in, a frame out.
 """
 
 from __future__ import annotations
@@ -70,7 +70,8 @@ class _Context:
         return self.anomalies[self.anomalies["anomaly"] == code]
 
     def share(self, size: int) -> str:
-        return f"{size / self.app_bytes:.0%} of the app" if self.app_bytes else "the app"
+        """``", 18% of the app"``, or nothing when the app's size is unknown."""
+        return f", {size / self.app_bytes:.0%} of the app" if self.app_bytes else ""
 
 
 def findings(snapshot: Snapshot, *, stuck_after: str | timedelta = "6h",
@@ -197,7 +198,7 @@ def _no_ttl(ctx: _Context) -> Iterator[Finding]:
     if len(keys):
         size = _size(keys, "memory_bytes")
         yield Finding("warning", "no_ttl", "Keys without a TTL never expire",
-                      f"{plural(len(keys), 'key')} ({format_bytes(size)}, {ctx.share(size)}) "
+                      f"{plural(len(keys), 'key')} ({format_bytes(size)}{ctx.share(size)}) "
                       f"{_verb(len(keys))} no TTL: {_breakdown(keys['kind'])}", len(keys), size)
 
 
@@ -342,8 +343,8 @@ def _listpack(ctx: _Context) -> Iterator[Finding]:
     assumed = " (Redis' default; the server did not say)" if over["assumed_limit"].any() else ""
     yield Finding("info", "listpack_overflow", "Value hashes too big for the compact encoding",
                   f"{plural(count, 'value')} exceed hash-max-listpack-value={limit} B{assumed} "
-                  f"and are stored as hashtables: about {format_bytes(extra)} "
-                  f"({ctx.share(extra)}) more than as listpacks", count, extra)
+                  f"and are stored as hashtables, which costs about {format_bytes(extra)} "
+                  f"more than listpacks would{ctx.share(extra)}", count, extra)
 
 
 def _large_exceptions(ctx: _Context) -> Iterator[Finding]:

@@ -130,7 +130,7 @@ def unfinished_placeholders(snapshot: Snapshot) -> pd.Index:
 
 
 def _share(part: int, whole: int) -> str:
-    return f"{part / whole:.0%}" if whole else "-"
+    return f", {part / whole:.0%} of the app" if whole else ""
 
 
 def _headroom(server: Mapping[str, Any], facts: _AppFacts) -> _Check:
@@ -159,8 +159,9 @@ def _policy(server: Mapping[str, Any], facts: _AppFacts) -> _Check:
         return _Check(policy, None, "warn",
                       f"{policy} evicts only keys with a TTL: "
                       f"{plural(facts.no_ttl_keys, 'key')} of this app "
-                      f"({format_bytes(facts.no_ttl_bytes)}, "
-                      f"{_share(facts.no_ttl_bytes, facts.app_bytes)} of the app) have none "
+                      f"({format_bytes(facts.no_ttl_bytes)}"
+                      f"{_share(facts.no_ttl_bytes, facts.app_bytes)}) "
+                      f"{'has' if facts.no_ttl_keys == 1 else 'have'} none "
                       f"and can never be reclaimed under memory pressure{_besides(facts)}",
                       "unevictable_no_ttl", facts.no_ttl_bytes)
     if policy.startswith("volatile-"):
