@@ -145,10 +145,10 @@ class Collector:
                       "error": reply.error or "members not read"})
             return
         child_ids, problems = decode_children(reply.data)
-        for child in child_ids:
-            rows.add({"parent_id": parent, "child_id": child, "error": None})
-        for problem in problems:
-            rows.add({"parent_id": parent, "child_id": None, "error": problem})
+        count = len(child_ids) + len(problems)
+        rows.extend({"parent_id": [parent] * count,
+                     "child_id": [*child_ids, *([None] * len(problems))],
+                     "error": [*([None] * len(child_ids)), *problems]}, count)
         # children_count is SCARD's answer: every member, readable or not.
         self.columns(SET_SIZES).add({"result_id": parent, "member_count": reply.member_count})
 
