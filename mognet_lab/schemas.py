@@ -147,6 +147,9 @@ def conform(name: str, frame: pd.DataFrame | dict[str, list]) -> pd.DataFrame:
     Declared columns come first, in declared order; any others follow as they are.
     """
     schema = SCHEMAS[name]
+    if isinstance(frame, pd.DataFrame):
+        # Rows are positions here: any index the caller's frame had is dropped.
+        frame = frame.reset_index(drop=True)
     columns = frame if isinstance(frame, dict) else {c: frame[c] for c in frame.columns}
     length = len(next(iter(columns.values()))) if columns else 0
     out = {col: as_dtype(columns[col] if col in columns else [None] * length, dtype)
