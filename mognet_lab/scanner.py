@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Iterator, Sequence
 
@@ -43,6 +45,23 @@ class _Reading:
                     return
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while rows pile up.
+
+    A scan builds millions of small, long-lived objects and no reference
+    cycles; each automatic collection would walk all of them again (about a
+    fifth of a large scan's time). The previous setting is restored after.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def scan_app(nodes: Sequence[Node], app: str, settings: ScanSettings, *, url: str,
              progress: bool) -> Snapshot:
     """Read every key of ``app`` on ``nodes`` into a :class:`Snapshot`."""
@@ -55,7 +74,7 @@ def scan_app(nodes: Sequence[Node], app: str, settings: ScanSettings, *, url: st
     reading = _Reading(nodes, app, settings)
     bar = progress_bar(progress, desc=f"Scanning {app}", total=settings.limit)
     try:
-        with Prefetch(iter(reading)) as batches:
+        with _gc_paused(), Prefetch(iter(reading)) as batches:
             for replies in batches:
                 collector.add_batch(replies)
                 bar.update(len(replies))

@@ -48,7 +48,7 @@ class ScanSettings:
     head_bytes: int = 4 << 10
     max_members_per_call: int = 10_000
     max_hash_fields: int = 10_000
-    max_fetch_bytes: int = 8 << 10
+    max_fetch_bytes: int = 4 << 10
 
     def __post_init__(self) -> None:
         if not isinstance(self.batch, int) or not 1 <= self.batch <= 100_000:
