@@ -11,6 +11,7 @@ load ipywidgets and matplotlib on first use.
 """
 
 from ._version import __version__
+from .compare import Comparison, compare
 from .errors import (
     AccessDenied,
     AppNotFound,
@@ -22,7 +23,6 @@ from .errors import (
     RedisUnavailable,
     TLSFailed,
 )
-from .compare import Comparison, compare
 from .lab import Lab, connect, discover_apps
 from .schemas import FRAME_NAMES, SCHEMAS
 from .settings import ScanSettings

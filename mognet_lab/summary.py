@@ -7,21 +7,9 @@ import textwrap
 import pandas as pd
 
 from .snapshot import Snapshot
+from .units import format_bytes
 
-__all__ = ["format_bytes", "summary_text"]
-
-_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
-
-
-def format_bytes(count: float | int | None) -> str:
-    """``1536`` -> ``"1.5 KiB"``; NA -> ``"?"``."""
-    if count is None or pd.isna(count):
-        return "?"
-    value, unit = float(count), 0
-    while abs(value) >= 1024 and unit < len(_UNITS) - 1:
-        value, unit = value / 1024, unit + 1
-    return f"{value:.0f} {_UNITS[unit]}" if unit == 0 else f"{value:.1f} {_UNITS[unit]}"
-
+__all__ = ["summary_text"]
 
 def _table(frame: pd.DataFrame) -> str:
     return frame.to_string(index=False) if len(frame) else "  (none)"

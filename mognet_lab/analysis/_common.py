@@ -17,6 +17,7 @@ import pandas as pd
 from ..errors import bad_option
 from ..keys import KIND_CHILDREN, KIND_METADATA, KIND_RESULT, KIND_VALUE
 from ..snapshot import Snapshot
+from ..units import format_bytes
 
 __all__ = [
     "FAMILY_KINDS",
@@ -48,38 +49,12 @@ MISSING = "(none)"
 NO_RESULT = "(no result)"
 OTHER = "(other)"
 UTC_TIME = "datetime64[ns, UTC]"
-_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 
 
 def reference_time(snapshot: Snapshot) -> pd.Timestamp:
     """When the scan started, as a UTC timestamp (naive times are taken as UTC)."""
     stamp = pd.Timestamp(snapshot.provenance.scanned_at)
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-
-
-def format_bytes(n: float | int | None) -> str:
-    """A byte count for people, in binary units.
-
-    Parameters
-    ----------
-    n
-        Number of bytes; NA/None gives ``"unknown"``.
-
-    Returns
-    -------
-    str
-        ``"512 B"``, ``"1.5 MiB"``, ``"-2.0 KiB"``...
-    """
-    if n is None or pd.isna(n):
-        return "unknown"
-    size, sign = abs(float(n)), "-" if n < 0 else ""
-    if size < 1024:
-        return f"{sign}{size:.0f} B"
-    power = min(int(math.log(size, 1024)), len(_UNITS) - 1)
-    scaled = size / 1024**power
-    if round(scaled, 1) >= 1024 and power < len(_UNITS) - 1:
-        power, scaled = power + 1, scaled / 1024  # 1023.96 KiB reads better as 1.0 MiB
-    return f"{sign}{scaled:.1f} {_UNITS[power]}"
 
 
 def server_total(snapshot: Snapshot, column: str) -> float:

@@ -211,6 +211,8 @@ def _placeholders(ctx: _Context) -> Iterator[Finding]:
     young = ~by_id["state"].isin(list(READY_STATES)) & \
         (reference_time(ctx.snapshot) - since <= ctx.stuck_after).fillna(False)
     held = held[~member_of(held["result_id"], young[young].index)]
+    if not ctx.snapshot.complete:  # a result not read is not a result gone
+        held = held[member_of(held["result_id"], by_id.index)]
     if not len(held):
         return
     why = held["result_id"].map(by_id["state"].astype(object)).fillna("without result hash")

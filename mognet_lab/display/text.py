@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import pandas as pd
 
-from ..summary import format_bytes
+from ..units import format_bytes
 
 __all__ = [
     "MISSING",
