@@ -231,8 +231,12 @@ def test_forecast_to_maxmemory_states_rate_headroom_and_time() -> None:
 def test_incomplete_scan_is_a_finding_and_skips_missing_key_checks() -> None:
     space = healthy()
     _orphans(space)
+    _placeholders(space)
     table = findings(space.snapshot(complete=False)).set_index("code")
     assert "orphan_keys" not in table.index
+    # The placeholder whose result was not read is left out: its result may well exist.
+    assert table.loc["placeholder_no_ttl", "keys"] == 2
+    assert "without result hash" not in table.loc["placeholder_no_ttl", "measured"]
     row = table.loc["scan_incomplete"]
     assert row["severity"] == "info" and row["keys"] == len(space.snapshot().keys)
     assert "value_without_result" in row["measured"]
@@ -276,10 +280,12 @@ def _write_result(client: redis.Redis, app: str, state: str, *, ago: timedelta,
     rid = str(uuid.uuid4())
     created = datetime.now(timezone.utc) - ago
     ready = state in ("SUCCESS", "FAILURE", "REVOKED", "INVALID")
-    fields: dict[str, Any] = {"id": rid, "name": "tasks.work", "state": state, "number_of_starts": starts,
-              "number_of_stops": stops, "parent_id": None, "created": _iso(created),
-              "started": _iso(created), "finished": _iso(created + timedelta(seconds=5))
-              if ready else None, "node_id": "worker-7", "request_kwargs_repr": "x=1"}
+    finished = created + timedelta(seconds=5) if ready else None
+    fields: dict[str, Any] = {
+        "id": rid, "name": "tasks.work", "state": state, "number_of_starts": starts,
+        "number_of_stops": stops, "parent_id": None, "created": _iso(created),
+        "started": _iso(created), "finished": _iso(finished), "node_id": "worker-7",
+        "request_kwargs_repr": "x=1"}
     key = f"{app}.mognet.result.{rid}"
     client.hset(key, mapping={name: json.dumps(value) for name, value in fields.items()})
     if ttl is not None:
