@@ -16,7 +16,7 @@ import pytest
 import redis
 
 from mognet_lab.embedded import EmbeddedRedis
-from mognet_writer import unique_app_name
+from naming import unique_app_name
 
 RABBITMQ_URL_ENV = "MOGNET_LAB_RABBITMQ_URL"
 DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"

@@ -10,9 +10,7 @@ afterwards (:class:`Written`), so tests can compare a scan value by value.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -67,13 +65,7 @@ STATE_TTL_S = 7200
 NOT_READY_NAME = "mognet.exceptions.result_exceptions:ResultNotReady"
 EXCEPTION_INFO_TYPE = "mognet.model.result:_ExceptionInfo"
 
-_COUNTER = itertools.count(1)
-
-
-def unique_app_name(label: str) -> str:
-    """An app name no other test uses: ``t{n}_{label}`` with a tame, short label."""
-    clean = re.sub(r"[^A-Za-z0-9_]+", "_", label).strip("_")[:40]
-    return f"t{next(_COUNTER)}_{clean}"
+from naming import unique_app_name  # noqa: E402,F401 - tests import it from here too
 
 
 def type_name(value: Any) -> str:

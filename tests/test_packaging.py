@@ -79,7 +79,8 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert "scripts/test.sh" in ci
     assert "bash scripts/test.sh" in readme
     # pytest's exit code 5 (no tests collected) must fail the run.
-    assert '"$status" -eq 5' in (ROOT / "scripts" / "test.sh").read_text()
+    script = (ROOT / "scripts" / "test.sh").read_text()
+    assert '"$status" -eq 5' in script and "run_pytest .venv-test/bin/python -m pytest" in script
 
 
 @pytest.mark.parametrize("module", ["mognet_lab", "mognet_lab.cli"])

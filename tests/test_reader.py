@@ -16,7 +16,12 @@ import pandas as pd
 import pytest
 import redis
 import redis.exceptions as rex
-from redis.connection import Connection, PythonParser
+from redis.connection import Connection
+
+try:  # redis-py 4.x
+    from redis.connection import PythonParser
+except ImportError:  # redis-py 5 and later moved it
+    from redis._parsers import _RESP2Parser as PythonParser
 
 import mognet_lab
 from mognet_lab.errors import BadOption, NotReadOnly

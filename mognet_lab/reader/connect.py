@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import redis
@@ -16,6 +17,17 @@ __all__ = ["open_node", "describe_client"]
 # to a plain port, a TLS handshake that will never finish). Options in the URL
 # (?socket_timeout=30) win over these.
 _TIMEOUTS = {"socket_connect_timeout": 5.0, "socket_timeout": 6.0}
+# The reader parses RESP2. redis-py 5+ can speak RESP3 (8+ does by default, and
+# may then interleave push messages), so ask for RESP2 where the option exists.
+_RESP2 = {"protocol": 2} if "protocol" in inspect.signature(redis.Redis.__init__).parameters \
+    else {}
+# What is copied from a caller's client: where and how to connect, nothing else
+# (newer redis-py keeps RESP3-only machinery among its connection options).
+_CONNECTION_OPTIONS = frozenset({
+    "host", "port", "db", "username", "password", "path", "credential_provider",
+    "socket_timeout", "socket_connect_timeout", "socket_keepalive", "socket_keepalive_options",
+    "client_name",
+})
 
 
 def open_node(url_or_client: Any) -> Node:
@@ -26,17 +38,16 @@ def open_node(url_or_client: Any) -> Node:
     """
     if isinstance(url_or_client, str):
         url = check_redis_url(url_or_client)
-        client = redis.Redis.from_url(url, decode_responses=False, **_TIMEOUTS)
+        client = redis.Redis.from_url(url, decode_responses=False, **_TIMEOUTS, **_RESP2)
         return Node(client, label=censor_url(url))
     pool = getattr(url_or_client, "connection_pool", None)
     if not isinstance(url_or_client, redis.Redis) or pool is None:
         raise bad_option("url_or_client", type(url_or_client).__name__,
                          "a redis:// or rediss:// URL, or a redis.Redis client")
-    kwargs = dict(pool.connection_kwargs)
-    kwargs["decode_responses"] = False
-    if "protocol" in kwargs:
-        kwargs["protocol"] = 2
-    private = redis.ConnectionPool(connection_class=pool.connection_class, **kwargs)
+    kwargs = {name: value for name, value in pool.connection_kwargs.items()
+              if name in _CONNECTION_OPTIONS or name.startswith("ssl_")}
+    private = redis.ConnectionPool(connection_class=pool.connection_class,
+                                   decode_responses=False, **kwargs, **_RESP2)
     tls = issubclass(pool.connection_class, redis.SSLConnection)
     return Node(redis.Redis(connection_pool=private), label=describe_client(kwargs, tls=tls))
 
