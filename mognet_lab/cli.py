@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
                       help="export format (default: from the -o suffix, else csv)")
     scan.add_argument("-o", "--output", metavar="PATH",
                       help="write here (a directory with --frame all); default stdout")
+    scan.add_argument("--save", metavar="DIR",
+                      help="also save the whole snapshot (Parquet) for `report --snapshot` "
+                           "and `compare`")
     _scan_options(scan)
 
     _report_parser(commands)
@@ -159,6 +162,8 @@ def _scan(args: argparse.Namespace) -> int:
 
     with connect(args.url, app=args.app) as lab:
         snapshot = lab.scan(progress=not args.no_progress, limit=args.limit, batch=args.batch)
+    if args.save:
+        print(f"saved the snapshot to {snapshot.save(args.save)}", file=sys.stderr)
     if not (args.frame or args.format or args.output):
         print(summary_text(snapshot))
         return 0

@@ -109,3 +109,17 @@ def test_demo_command_prints_the_summary(capsys) -> None:
     assert main(["demo", "--results", "40", "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "Mognet app 'demo'" in out and "Keys without TTL" in out
+
+
+def test_scan_save_then_compare_and_report(demo_app, tmp_path: Path, capsys) -> None:
+    url, app = demo_app
+    for name in ("before", "after"):
+        assert main(["scan", url, "--app", app, "--save", str(tmp_path / name),
+                     "--no-progress"]) == 0
+    assert (tmp_path / "before" / "provenance.json").exists()
+    capsys.readouterr()
+    assert main(["compare", str(tmp_path / "before"), str(tmp_path / "after")]) == 0
+    assert "value" in capsys.readouterr().out
+    assert main(["report", "--snapshot", str(tmp_path / "after"), "-o",
+                 str(tmp_path / "r.md")]) == 0
+    assert (tmp_path / "r.md").read_text().startswith("#")
