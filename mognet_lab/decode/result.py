@@ -20,7 +20,6 @@ __all__ = ["RESULT_FIELDS", "RESULT_STATES", "READY_STATES", "TIME_FIELDS", "Res
 _INT_FIELDS = ("number_of_starts", "number_of_stops")
 _OUTPUT = ("result_id", *RESULT_FIELDS[1:], "extra_fields", "error")
 _CACHE_LIMIT = 50_000
-_MISSING = object()
 
 
 class ResultDecoder:
@@ -31,7 +30,9 @@ class ResultDecoder:
     """
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[str, bytes | None], tuple[Any, str | None]] = {}
+        # One cache per field: raw bytes -> (value, note).
+        self._caches: dict[str, dict[bytes | None, tuple[Any, str | None]]] = {
+            name: {} for name in RESULT_FIELDS}
 
     def decode_rows(self, ids: Sequence[str], rows: Sequence[Sequence[bytes | None]]
                     ) -> dict[str, list[Any]]:
@@ -43,11 +44,14 @@ class ResultDecoder:
             if name == "id":
                 _check_ids(ids, raw_column, notes)
                 continue
-            decode = _timestamp if name in TIME_FIELDS else self._field
-            values = columns[name] = []
-            for index, raw in enumerate(raw_column):
-                value, note = decode(name, raw)
-                values.append(value)
+            if name in TIME_FIELDS:
+                decoded = [_timestamp(name, raw) for raw in raw_column]
+            else:
+                cache = self._caches[name]
+                decoded = [cache[raw] if raw in cache else self._remember(name, raw)
+                           for raw in raw_column]
+            columns[name] = [value for value, _ in decoded]
+            for index, (_, note) in enumerate(decoded):
                 if note:
                     notes[index].append(note)
         columns["extra_fields"] = [None] * len(ids)
@@ -70,13 +74,12 @@ class ResultDecoder:
         record["error"] = "; ".join(n for n in (record["error"], problems.text()) if n) or None
         return record
 
-    def _field(self, name: str, raw: bytes | None) -> tuple[Any, str | None]:
-        cached = self._cache.get((name, raw), _MISSING)
-        if cached is _MISSING:
-            if len(self._cache) >= _CACHE_LIMIT:
-                self._cache.clear()
-            cached = self._cache[(name, raw)] = _decode_field(name, raw)
-        return cached  # type: ignore[return-value]
+    def _remember(self, name: str, raw: bytes | None) -> tuple[Any, str | None]:
+        cache = self._caches[name]
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()  # bounded: unique values (kwargs reprs) never pile up
+        cache[raw] = decoded = _decode_field(name, raw)
+        return decoded
 
 
 def _decode_field(name: str, raw: bytes | None) -> tuple[Any, str | None]:
