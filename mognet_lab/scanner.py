@@ -14,7 +14,7 @@ from .keys import app_scan_pattern, parse_key
 from .prefetch import Prefetch
 from .progress import progress_bar
 from .raw import KeyReply
-from .reader import Node, fetch_batch, iter_keys, read_server, supports_no_touch
+from .reader import Node, fetch_batch, iter_keys, read_server
 from .records import Collector
 from .settings import ScanSettings
 from .snapshot import Provenance, Snapshot
@@ -68,8 +68,7 @@ def scan_app(nodes: Sequence[Node], app: str, settings: ScanSettings, *, url: st
     started, clock = datetime.now(timezone.utc), time.perf_counter()
     servers = [read_server(node) for node in nodes]
     for node, server in zip(nodes, servers):
-        node.no_touch = supports_no_touch(server.get("redis_version"))
-        node.try_scripting(server.get("redis_version"))
+        node.configure(server.get("redis_version"))
     collector = Collector(settings)
     reading = _Reading(nodes, app, settings)
     bar = progress_bar(progress, desc=f"Scanning {app}", total=settings.limit)

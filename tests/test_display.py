@@ -448,13 +448,22 @@ def test_lab_value_caps_a_large_value(lab: Lab, written: dict[str, Any]) -> None
 def test_lab_value_sends_only_hgetall(lab: Lab, written: dict[str, Any],
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     sent: list[str] = []
-    original = Node.call
+    original_call, original_batch = Node.call, Node.batch
 
-    def spy(self: Node, *command: Any) -> Any:
+    def spy_call(self: Node, *command: Any) -> Any:
         sent.append(str(command[0]))
-        return original(self, *command)
+        return original_call(self, *command)
 
-    monkeypatch.setattr(Node, "call", spy)
+    def spy_batch(self: Node, commands: Any) -> Any:
+        sent.extend(c[0].decode() if isinstance(c[0], bytes) else str(c[0]) for c in commands)
+        return original_batch(self, commands)
+
+    monkeypatch.setattr(Node, "call", spy_call)
+    monkeypatch.setattr(Node, "batch", spy_batch)
+    lab.value(written["ids"]["dict"])
+    # The server's version once (to use CLIENT NO-TOUCH where it exists), then the read.
+    assert set(sent) <= {"INFO", "HGETALL", "EVALSHA_RO", "EVAL_RO"} and sent[-1] == "HGETALL"
+    sent.clear()
     lab.value(written["ids"]["dict"])
     assert sent == ["HGETALL"]
 

@@ -4,7 +4,7 @@ from .connect import open_node
 from .fetch import fetch_batch
 from .node import ALLOWED_COMMANDS, Node
 from .scan import iter_keys
-from .server import read_server, supports_no_touch
+from .server import read_server
 
 __all__ = ["ALLOWED_COMMANDS", "Node", "fetch_batch", "iter_keys", "open_node",
-           "read_server", "supports_no_touch"]
+           "read_server"]

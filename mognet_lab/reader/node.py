@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import redis
 import redis.exceptions as rex
 
-from ..errors import NotReadOnly
+from ..errors import MognetLabError, NotReadOnly
 from .translate import translate_error
 from .transport import KEY, Transport, compile_segments, pack_commands, pack_key
 
@@ -64,6 +64,14 @@ def _check_own_script(word: str, commands: Sequence[Command]) -> None:
             raise NotReadOnly(f"{word} may only run mognet_lab's own read-only script.")
 
 
+def _version_at_least(version: str | None, wanted: tuple[int, int]) -> bool:
+    try:
+        major, minor = (int(part) for part in (version or "").split(".")[:2])
+    except ValueError:
+        return False
+    return (major, minor) >= wanted
+
+
 class Template:
     """Commands about one key (:data:`KEY` marks where it goes), checked and packed once.
 
@@ -106,6 +114,7 @@ class Node:
         self.label = label
         self.no_touch = False
         self.scripting = False
+        self.configured = False
 
     def call(self, *command: Any) -> Any:
         """Send one allowed command and return its (redis-py parsed) reply."""
@@ -157,10 +166,26 @@ class Node:
             raise translate_error(replies[0], self.label)
         return list(replies[0])
 
+    def configure(self, version: str | None) -> None:
+        """Use what this server offers: CLIENT NO-TOUCH (Redis 7.2+), read-only scripts (7.0+)."""
+        self.no_touch = _version_at_least(version, (7, 2))
+        self.try_scripting(version)
+        self.configured = True
+
+    def ensure_configured(self) -> None:
+        """:meth:`configure` from INFO server, once (a refused INFO leaves the safe defaults)."""
+        if self.configured:
+            return
+        try:
+            info = self.call("INFO", "server")
+        except MognetLabError:
+            info = {}
+        version = info.get("redis_version") if isinstance(info, dict) else None
+        self.configure(version.decode() if isinstance(version, bytes) else version)
+
     def try_scripting(self, version: str | None) -> bool:
         """Use the clipping script when the server has read-only scripts and allows them."""
-        major = (version or "0").split(".")[0]
-        if not major.isdigit() or int(major) < 7:
+        if not _version_at_least(version, (7, 0)):
             return False
         try:
             self.clip_contents([], 1)

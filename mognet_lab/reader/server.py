@@ -7,7 +7,7 @@ from typing import Any, Mapping
 from ..errors import MognetLabError, RedisUnavailable
 from .node import Node
 
-__all__ = ["read_server", "supports_no_touch"]
+__all__ = ["read_server"]
 
 _INFO_FIELDS = {
     "redis_version": "redis_version",
@@ -75,12 +75,3 @@ def _number_or_text(value: Any) -> Any:
     if isinstance(value, str) and value.lstrip("-").isdigit():
         return int(value)
     return value
-
-
-def supports_no_touch(version: str | None) -> bool:
-    """CLIENT NO-TOUCH exists from Redis 7.2."""
-    try:
-        major, minor = (int(part) for part in (version or "").split(".")[:2])
-    except ValueError:
-        return False
-    return (major, minor) >= (7, 2)

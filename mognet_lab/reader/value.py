@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..keys import app_prefix
 from .node import Node
+from .translate import translate_error
 
 __all__ = ["read_value", "value_key"]
 
@@ -16,12 +17,15 @@ def value_key(app: str, result_id: str) -> str:
 def read_value(node: Node, app: str, result_id: str) -> dict[bytes, bytes] | None:
     """The fields of ``result_id``'s value hash, or None when there is no such key.
 
-    One ``HGETALL`` (read-only, in the allow-list); nothing is decoded here.
+    One ``HGETALL`` (read-only, in the allow-list), sent as a batch so that,
+    like a scan, it does not touch the key's LRU/LFU data where the server
+    has CLIENT NO-TOUCH; nothing is decoded here.
     """
-    reply = node.call("HGETALL", value_key(app, result_id))
+    node.ensure_configured()
+    (reply,) = node.batch([(b"HGETALL", value_key(app, result_id))])
+    if isinstance(reply, Exception):
+        raise translate_error(reply, node.label)
     if not reply:
         return None
-    if isinstance(reply, dict):
-        return {bytes(k): bytes(v) for k, v in reply.items()}
-    it = iter(reply)  # a client without the HGETALL reply callback: flat list
+    it = iter(reply)  # RESP2: field, value, field, value...
     return {bytes(k): bytes(v) for k, v in zip(it, it)}
