@@ -7,7 +7,7 @@ whole family of keys.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
@@ -30,7 +30,7 @@ def _frame(columns: Mapping[str, Columns], name: str) -> pd.DataFrame:
 
 
 def build_frames(columns: Mapping[str, Columns],
-                 server_records: list[Mapping[str, Any]]) -> dict[str, pd.DataFrame]:
+                 server_records: Sequence[Mapping[str, Any]]) -> dict[str, pd.DataFrame]:
     """All snapshot frames from the scan's columns and the server records."""
     frames = {name: _frame(columns, name) for name in ("keys", "values", "children",
                                                        "metadata", "states")}

@@ -136,7 +136,8 @@ def byte_unit(nbytes: float) -> tuple[str, int]:
 class BytesLocator(MaxNLocator):
     """Round ticks in the axis's own unit (0, 2, 4 MiB), not in bytes."""
 
-    def tick_values(self, vmin: float, vmax: float) -> np.ndarray:
+    # matplotlib's own locators return arrays; its stubs say Sequence[float].
+    def tick_values(self, vmin: float, vmax: float) -> np.ndarray:  # type: ignore[override]
         factor = byte_unit(max(abs(vmin), abs(vmax)))[1]
         return np.asarray(super().tick_values(vmin / factor, vmax / factor)) * factor
 
@@ -151,7 +152,7 @@ class BytesFormatter(Formatter):
             low, high = self.axis.get_view_interval()
             name, factor = byte_unit(max(abs(low), abs(high)))
             # On a log axis the ticks span units, so each tick picks its own.
-            if self.axis.get_scale() == "log":
+            if getattr(self.axis, "get_scale", lambda: "linear")() == "log":
                 name, factor = byte_unit(x)
         else:
             name, factor = byte_unit(x)

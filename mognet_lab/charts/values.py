@@ -51,7 +51,8 @@ def compression_histogram(data: Snapshot | pd.DataFrame, *, bins: int = 30,
     title = "Compression ratio of gzip values"
     if ratios.size == 0:
         return no_data(ax, title, "no gzip-encoded values")
-    ax.hist(ratios, bins=_edges_through_one(ratios, bins), color="#4c72b0",
+    edges = _edges_through_one(ratios, bins)
+    ax.hist(ratios, bins=edges if isinstance(edges, int) else edges.tolist(), color="#4c72b0",
             edgecolor="white", linewidth=0.5)
     ax.axvline(1.0, color="#c44e52", linestyle="--", label="1.0: no gain")
     worse = float(np.mean(ratios < 1.0))
@@ -92,7 +93,7 @@ def value_sizes(data: Snapshot | pd.DataFrame, *, bins: int = 40,
     if high <= low:  # one size only: still a visible bar
         low, high = low / 1.5, high * 1.5
     edges = np.geomspace(low, high, bins + 1)
-    ax.hist(sizes, bins=edges, color="#dd8452", edgecolor="white", linewidth=0.5)
+    ax.hist(sizes, bins=edges.tolist(), color="#dd8452", edgecolor="white", linewidth=0.5)
     ax.set_xscale("log")
     bytes_axis(ax.xaxis, log=True)
     ax.axvline(float(np.median(sizes)), color="#333333", linestyle=":",

@@ -56,16 +56,16 @@ def measure_gzip(data: bytes, *, cap: int, head_bytes: int, stored_size: int | N
                 # the trailer anyway.
                 done_with_head = clipped and produced >= head_bytes
                 if produced > cap or done_with_head or (clipped and not piece and not rest):
-                    tail = trailer if clipped else data[-4:]
+                    tail = trailer if trailer is not None else data[-4:]
                     return _from_trailer(tail, size or 0, produced, bytes(head), cap, clipped)
                 if not piece and not rest:
                     return GzipSize(None, None, bytes(head), "truncated gzip stream")
             rest = inflater.unused_data
     except zlib.error as exc:
         return GzipSize(None, None, bytes(head), f"corrupt gzip stream ({exc})")
-    if clipped:
+    if trailer is not None:
         # Only a prefix was read: even a clean member boundary is not the end.
-        return _from_trailer(trailer or b"", size or 0, produced, bytes(head), cap, clipped)
+        return _from_trailer(trailer, size or 0, produced, bytes(head), cap, clipped)
     return GzipSize(produced, "decompressed", bytes(head), None)
 
 

@@ -70,8 +70,8 @@ def _json_text(fields: Mapping[bytes, bytes], name: bytes, problems: Problems) -
 
 def _measure(contents: bytes | Clipped, encoding: str | None, problems: Problems,
              cap: int, head_bytes: int) -> tuple[int | None, str | None, bytes]:
-    clipped = contents if isinstance(contents, tuple) else None
-    data = clipped.head if clipped else contents
+    clipped = contents if isinstance(contents, Clipped) else None
+    data: bytes = clipped.head if clipped is not None else contents  # type: ignore[assignment]
     if encoding is None:
         return (clipped.size if clipped else len(data)), "plain", data[:head_bytes]
     if encoding != "gzip":

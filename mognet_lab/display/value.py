@@ -142,8 +142,9 @@ def _holder(view: dict[str, Any], document: Any) -> dict[str, Any]:
     if value_type != EXCEPTION_INFO_TYPE:
         return {**view, "status": "value", "value": raw}
     info = raw if isinstance(raw, dict) else {}
-    exception = ExceptionInfo(*(None if info.get(k) is None else str(info[k])
-                                for k in ("name", "message", "traceback")),
+    name, message, trace = (None if info.get(k) is None else str(info[k])
+                            for k in ("name", "message", "traceback"))
+    exception = ExceptionInfo(name=name, message=message, traceback=trace,
                               pickled_bytes=_pickled_size(info.get("raw_data")))
     status = "not_ready" if exception.name == NOT_READY_NAME else "exception"
     return {**view, "status": status, "exception": exception}

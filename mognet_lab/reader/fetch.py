@@ -105,7 +105,7 @@ def _second_round(node: Node, items: list[_Key], settings: ScanSettings) -> None
         if item.error is not None or item.parsed.kind == KIND_UNKNOWN:
             continue
         template = _content_template(item, settings)
-        if template == "clip":
+        if isinstance(template, str):  # "clip"
             clip.append(item)
         elif template is not None:
             pairs.append((template, item.key))

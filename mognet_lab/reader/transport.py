@@ -18,7 +18,7 @@ import redis.exceptions as rex
 try:
     import hiredis
 except ImportError:  # pragma: no cover - redis-py's parser is the fallback
-    hiredis = None
+    hiredis = None  # type: ignore[assignment]
 
 __all__ = ["KEY", "pack_commands", "pack_key", "compile_segments", "Transport"]
 

@@ -13,7 +13,7 @@ there is no figure to close: the previous Figure is simply dropped.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 import ipywidgets as widgets
 from matplotlib.axes import Axes
@@ -72,7 +72,7 @@ class ChartView:
         """Draw ``data`` on a new Figure and show it instead of the previous one."""
         self.options.update(options)
         try:
-            figure = self.chart(data, **self.options).figure
+            figure = cast(Figure, self.chart(data, **self.options).figure)
             shown = figure_output(figure)
         except Exception as exc:
             self.output.outputs = ({"output_type": "stream", "name": "stderr",

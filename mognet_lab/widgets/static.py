@@ -10,7 +10,7 @@ from :mod:`mognet_lab.analysis` as they are. Nothing here imports ipywidgets.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, cast
 
 import pandas as pd
 
@@ -20,6 +20,8 @@ from ..display import html as h
 from ..display.text import format_count, format_size, format_time, format_ttl
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from ..snapshot import Snapshot
 
 __all__ = [
@@ -123,7 +125,7 @@ def _charts_html(snapshot: Snapshot) -> str:
     drawn = [charts.memory_gauge(snapshot), charts.memory_by_kind(snapshot),
              charts.expiry_schedule(snapshot)]
     return "".join(f'<div><img alt="{h.esc(ax.get_title())}" '
-                   f'src="data:image/png;base64,{figure_png(ax.figure)}"/></div>'
+                   f'src="data:image/png;base64,{figure_png(cast("Figure", ax.figure))}"/></div>'
                    for ax in drawn)
 
 
