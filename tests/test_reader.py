@@ -474,3 +474,33 @@ def test_public_api_is_pinned() -> None:
     # Loaded on first use, outside __all__:
     assert mognet_lab.Report.__module__.startswith("mognet_lab.report")
     assert mognet_lab.Dashboard.__module__.startswith("mognet_lab.widgets")
+
+
+# -- CLIENT NO-TOUCH -------------------------------------------------------------------------
+@pytest.mark.parametrize(("version", "wanted"), [("7.2.0", True), ("7.4.2", True), ("8.0.1", True),
+                                                 ("7.0.15", False), ("6.2.14", False),
+                                                 (None, False), ("unknown", False)])
+def test_no_touch_only_where_the_server_has_it(node: Node, version: str | None,
+                                               wanted: bool) -> None:
+    node.configure(version)
+    assert node.no_touch is wanted and node.configured
+
+
+def test_no_touch_wraps_each_batch_and_keeps_replies_aligned(
+        node: Node, client: redis.Redis, app_name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = f"{app_name}.mognet.state.s"
+    client.hset(key, "f", "1")
+    sent: list[bytes] = []
+    original = Transport.run_packed
+
+    def spy(self: Transport, payload: bytes, count: int) -> list[Any]:
+        sent.append(payload)
+        return original(self, payload, count)
+
+    monkeypatch.setattr(Transport, "run_packed", spy)
+    node.no_touch = True
+    # On servers before 7.2 the wrapping commands fail harmlessly; the replies
+    # to the batch itself must still line up.
+    assert node.batch([(b"PTTL", key), (b"HLEN", key)]) == [-1, 1]
+    assert sent[-1].startswith(b"*3\r\n$6\r\nCLIENT\r\n$8\r\nNO-TOUCH\r\n$2\r\nON\r\n")
+    assert sent[-1].endswith(b"*3\r\n$6\r\nCLIENT\r\n$8\r\nNO-TOUCH\r\n$3\r\nOFF\r\n")
