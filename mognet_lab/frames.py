@@ -26,7 +26,7 @@ def _frame(columns: Mapping[str, Columns], name: str) -> pd.DataFrame:
     found = columns.get(name)
     if found is None or not found.length:
         return schemas.empty_frame(name)
-    return schemas.conform(name, found.data)
+    return schemas.conform(name, found.release())
 
 
 def build_frames(columns: Mapping[str, Columns],
@@ -37,7 +37,7 @@ def build_frames(columns: Mapping[str, Columns],
     frames["server"] = schemas.conform("server", pd.DataFrame(list(server_records))) \
         if server_records else schemas.empty_frame("server")
     sizes = columns.get(SET_SIZES)
-    set_sizes = pd.DataFrame(sizes.data if sizes else {"result_id": [], "member_count": []})
+    set_sizes = pd.DataFrame(sizes.release() if sizes else {"result_id": [], "member_count": []})
     frames["results"] = _results(columns.get("results"), frames, set_sizes)
     # SCAN order is arbitrary; a stable order makes snapshots comparable.
     frames["keys"] = frames["keys"].sort_values("key", ignore_index=True)
@@ -50,8 +50,10 @@ def _results(found: Columns | None, frames: Mapping[str, pd.DataFrame],
              set_sizes: pd.DataFrame) -> pd.DataFrame:
     if found is None or not found.length:
         return schemas.empty_frame("results")
-    results = schemas.conform("results", found.data)
-    _note_bad_timestamps(results, found.data)
+    raw = found.release()
+    results = schemas.conform("results", raw)
+    _note_bad_timestamps(results, raw)
+    del raw
     ids = results["result_id"]
     results["queue_time"] = results["started"] - results["created"]
     results["duration"] = results["finished"] - results["started"]

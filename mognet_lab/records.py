@@ -46,6 +46,12 @@ class Columns:
         if len(shape) != len(data):
             self._pad()
 
+    def release(self) -> dict[str, list[Any]]:
+        """Hand the column lists over (they are not kept: a large scan's lists
+        would otherwise stay alive next to the DataFrames made from them)."""
+        data, self.data, self._shape = self.data, {}, ()
+        return data
+
     def extend(self, columns: dict[str, list[Any]], length: int) -> None:
         self._widen(tuple(columns))
         for name, values in columns.items():
