@@ -106,37 +106,50 @@ def connect(url_or_client: Any, *, app: str, check: bool = True) -> Lab:
     url_or_client
         ``redis://[user:password@]host:port/db`` (``rediss://`` for TLS), or a
         ``redis.Redis`` client (it is not modified: mognet_lab opens its own pool).
+        A list of them reads several servers as one keyspace (e.g. the primaries
+        of a Redis Cluster); a key found on more than one counts once.
     app
         The Mognet app's name (the ``{app}`` in ``{app}.mognet.result.*``).
     check
-        Ping the server, and raise :class:`~mognet_lab.errors.AppNotFound`
-        (naming the apps that exist) when the app has no keys.
+        Ping the servers, and raise :class:`~mognet_lab.errors.AppNotFound`
+        (naming the apps that exist) when none holds a key of the app.
     """
     if not isinstance(app, str) or not app:
         raise bad_option("app", app, "the Mognet app's name, a non-empty string")
-    node = open_node(url_or_client)
-    lab = Lab((node,), app)
+    sources = list(url_or_client) if isinstance(url_or_client, (list, tuple)) else \
+        [url_or_client]
+    if not sources:
+        raise bad_option("url_or_client", url_or_client, "at least one URL or client")
+    lab = Lab(tuple(open_node(source) for source in sources), app)
     if check:
         try:
-            node.call("PING")
-            _require_app(node, app)
+            for node in lab.nodes:
+                node.call("PING")
+            _require_app(lab.nodes, app)
         except Exception:
             lab.close()
             raise
     return lab
 
 
-def _require_app(node: Node, app: str) -> None:
-    reply = node.call("SCAN", 0, "MATCH", app_scan_pattern(app), "COUNT", 1000)
-    cursor, keys = reply
+def _has_keys(node: Node, pattern: str) -> bool:
+    cursor, keys = node.call("SCAN", 0, "MATCH", pattern, "COUNT", 1000)
     while not keys and int(cursor) != 0:
-        cursor, keys = node.call("SCAN", cursor, "MATCH", app_scan_pattern(app), "COUNT", 1000)
-    if keys:
+        cursor, keys = node.call("SCAN", cursor, "MATCH", pattern, "COUNT", 1000)
+    return bool(keys)
+
+
+def _require_app(nodes: tuple[Node, ...], app: str) -> None:
+    if any(_has_keys(node, app_scan_pattern(app)) for node in nodes):
         return
-    known = _count_apps(node, progress=False)["app"].tolist()
+    counts = pd.concat([_count_apps(node, progress=False) for node in nodes])
+    # Most keys first, as discover_apps lists them.
+    totals = counts.groupby("app", sort=False)["keys"].sum()
+    known = sorted(totals.index, key=lambda name: (-int(totals[name]), name))
     hint = f"apps found: {', '.join(repr(a) for a in known[:10])}" if known else \
         "no Mognet keys at all in this database (is the db number in the URL right?)"
-    raise AppNotFound(f"No keys of Mognet app {app!r} at {node.label}; {hint}.",
+    where = ", ".join(node.label for node in nodes)
+    raise AppNotFound(f"No keys of Mognet app {app!r} at {where}; {hint}.",
                       app=app, known_apps=known)
 
 

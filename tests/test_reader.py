@@ -504,3 +504,24 @@ def test_no_touch_wraps_each_batch_and_keeps_replies_aligned(
     assert node.batch([(b"PTTL", key), (b"HLEN", key)]) == [-1, 1]
     assert sent[-1].startswith(b"*3\r\n$6\r\nCLIENT\r\n$8\r\nNO-TOUCH\r\n$2\r\nON\r\n")
     assert sent[-1].endswith(b"*3\r\n$6\r\nCLIENT\r\n$8\r\nNO-TOUCH\r\n$3\r\nOFF\r\n")
+
+
+# -- several servers as one keyspace -----------------------------------------------------------
+def test_scan_fans_out_over_several_servers(redis_server, client: redis.Redis,
+                                            app_name: str) -> None:
+    from mognet_lab.demo import Workload, write_workload
+    from mognet_lab.embedded import EmbeddedRedis
+
+    with EmbeddedRedis() as second:
+        write_workload(second, Workload(app=app_name, results=20, seed=5))
+        write_workload(redis_server, Workload(app=app_name, results=30, seed=6))
+        # A key on both servers (a replica's copy, say) counts once.
+        copied = next(k for k in client.scan_iter(f"{app_name}.mognet.result.*", count=1000)
+                      if b"/" not in k)
+        redis.Redis.from_url(second.url).restore(copied, 0, client.dump(copied))
+        with mognet_lab.connect([redis_server.url, second.url], app=app_name) as lab:
+            snap = lab.scan(progress=False)
+        assert len(snap.results) == 50 and snap.keys["key"].is_unique
+        assert len(snap.server) == 2 and snap.server["node"].nunique() == 2
+        with pytest.raises(mognet_lab.AppNotFound):
+            mognet_lab.connect([redis_server.url, second.url], app=app_name + "_none")
