@@ -22,23 +22,32 @@ _FAMILY = (("value", "value_memory_bytes"), ("children", "children_memory_bytes"
            ("metadata", "metadata_memory_bytes"))
 
 
-def _frame(columns: Mapping[str, Columns], name: str) -> pd.DataFrame:
+def _data(found: Columns, consume: bool) -> dict[str, list[Any]]:
+    return found.release() if consume else found.data
+
+
+def _frame(columns: Mapping[str, Columns], name: str, consume: bool) -> pd.DataFrame:
     found = columns.get(name)
     if found is None or not found.length:
         return schemas.empty_frame(name)
-    return schemas.conform(name, found.release())
+    return schemas.conform(name, _data(found, consume))
 
 
-def build_frames(columns: Mapping[str, Columns],
-                 server_records: Sequence[Mapping[str, Any]]) -> dict[str, pd.DataFrame]:
-    """All snapshot frames from the scan's columns and the server records."""
-    frames = {name: _frame(columns, name) for name in ("keys", "values", "children",
-                                                       "metadata", "states")}
+def build_frames(columns: Mapping[str, Columns], server_records: Sequence[Mapping[str, Any]],
+                 *, consume: bool = False) -> dict[str, pd.DataFrame]:
+    """All snapshot frames from the scan's columns and the server records.
+
+    ``consume=True`` empties each :class:`Columns` once its frame is built, so
+    a large scan's lists do not stay alive next to the DataFrames.
+    """
+    frames = {name: _frame(columns, name, consume) for name in ("keys", "values", "children",
+                                                                "metadata", "states")}
     frames["server"] = schemas.conform("server", pd.DataFrame(list(server_records))) \
         if server_records else schemas.empty_frame("server")
     sizes = columns.get(SET_SIZES)
-    set_sizes = pd.DataFrame(sizes.release() if sizes else {"result_id": [], "member_count": []})
-    frames["results"] = _results(columns.get("results"), frames, set_sizes)
+    set_sizes = pd.DataFrame(_data(sizes, consume) if sizes else
+                             {"result_id": [], "member_count": []})
+    frames["results"] = _results(columns.get("results"), frames, set_sizes, consume)
     # SCAN order is arbitrary; a stable order makes snapshots comparable.
     frames["keys"] = frames["keys"].sort_values("key", ignore_index=True)
     frames["results"] = frames["results"].sort_values(["created", "result_id"],
@@ -47,10 +56,10 @@ def build_frames(columns: Mapping[str, Columns],
 
 
 def _results(found: Columns | None, frames: Mapping[str, pd.DataFrame],
-             set_sizes: pd.DataFrame) -> pd.DataFrame:
+             set_sizes: pd.DataFrame, consume: bool) -> pd.DataFrame:
     if found is None or not found.length:
         return schemas.empty_frame("results")
-    raw = found.release()
+    raw = _data(found, consume)
     results = schemas.conform("results", raw)
     _note_bad_timestamps(results, raw)
     del raw

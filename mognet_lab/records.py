@@ -47,8 +47,7 @@ class Columns:
             self._pad()
 
     def release(self) -> dict[str, list[Any]]:
-        """Hand the column lists over (they are not kept: a large scan's lists
-        would otherwise stay alive next to the DataFrames made from them)."""
+        """Hand the column lists over and forget them."""
         data, self.data, self._shape = self.data, {}, ()
         return data
 

@@ -83,4 +83,4 @@ def scan_app(nodes: Sequence[Node], app: str, settings: ScanSettings, *, url: st
                             duration_s=time.perf_counter() - clock, settings=settings,
                             complete=reading.complete, keys_read=collector.keys_read,
                             version=__version__)
-    return Snapshot(build_frames(collector.frames, servers), provenance)
+    return Snapshot(build_frames(collector.frames, servers, consume=True), provenance)
