@@ -38,6 +38,7 @@ __all__ = [
     "maxmemory",
     "memory",
     "reference_time",
+    "result_labels",
     "result_lookup",
     "server_total",
     "used_memory",
@@ -120,15 +121,19 @@ def label(values: pd.Series, missing: str = MISSING) -> pd.Series:
     return out.where(out.notna(), missing)
 
 
-def result_lookup(snapshot: Snapshot) -> pd.DataFrame:
-    """One row per result id: ``name``, ``state``, ``node`` as labels, indexed by id."""
-    results = snapshot.results
-    table = pd.DataFrame({
+def result_labels(results: pd.DataFrame) -> pd.DataFrame:
+    """``result_id``, ``name``, ``state``, ``node`` as labels, one row per results row."""
+    return pd.DataFrame({
         "result_id": results["result_id"].astype(object),
         "name": label(results["name"]),
         "state": label(results["state"]),
         "node": label(results["node_id"]),
     })
+
+
+def result_lookup(snapshot: Snapshot) -> pd.DataFrame:
+    """One row per result id: ``name``, ``state``, ``node`` as labels, indexed by id."""
+    table = result_labels(snapshot.results)
     table = table[table["result_id"].notna()].drop_duplicates("result_id")
     return table.set_index("result_id")
 

@@ -25,6 +25,7 @@ from ._common import (
     label,
     memory,
     reference_time,
+    result_labels,
     used_memory,
 )
 
@@ -80,15 +81,10 @@ def result_families(snapshot: Snapshot) -> pd.DataFrame:
     keys whose result hash is missing become ``(no result)`` rows, one per id.
     """
     results = snapshot.results
-    known = pd.DataFrame({
-        "result_id": results["result_id"].astype(object),
-        "name": label(results["name"]),
-        "state": label(results["state"]),
-        "node": label(results["node_id"]),
-        "age": age_bucket(results["created"], reference_time(snapshot)).astype(object),
-        "keys": _family_keys(results),
-        "bytes": memory(results, "total_memory_bytes"),
-    })
+    known = result_labels(results).assign(
+        age=age_bucket(results["created"], reference_time(snapshot)).astype(object),
+        keys=_family_keys(results),
+        bytes=memory(results, "total_memory_bytes"))
     orphans = _orphans(snapshot, known["result_id"])
     rows = pd.concat([known, orphans], ignore_index=True) if len(orphans) else known
     rows["keys"] = rows["keys"].astype("int64")

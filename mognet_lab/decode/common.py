@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Mapping
 
-__all__ = ["Problems", "decode_text", "decode_json_field", "parse_utc"]
+__all__ = ["Problems", "decode_text", "decode_json_field", "json_text_field", "parse_utc"]
 
 
 class Problems:
@@ -63,3 +63,23 @@ def parse_utc(name: str, value: Any, problems: Problems) -> datetime | None:
         # Mognet always writes UTC; a naive value from another writer is read as UTC.
         return parsed.replace(tzinfo=timezone.utc)
     return parsed.astimezone(timezone.utc)
+
+
+_COMMON_TEXT = {b'"gzip"': "gzip", b"null": None, b'"application/json"': "application/json"}
+
+
+def json_text_field(fields: Mapping[bytes, bytes], name: bytes, problems: Problems) -> str | None:
+    """A hash field holding a JSON string or null (``"gzip"``, ``null``); other JSON is kept
+    as its text and noted."""
+    raw = fields.get(name)
+    if raw is None:
+        return None
+    if raw in _COMMON_TEXT:
+        return _COMMON_TEXT[raw]
+    ok, value = decode_json_field(name.decode(), raw, problems)
+    if ok and (value is None or isinstance(value, str)):
+        return value
+    text = raw.decode("utf-8", "replace")
+    if ok:
+        problems.add(f"field {name.decode()!r} is not a string: {text[:40]!r}")
+    return text

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from ..format import EXCEPTION_INFO_TYPE, NOT_READY_NAME
 from ..raw import Clipped
-from .common import Problems, decode_json_field, decode_text
+from .common import Problems, decode_text, json_text_field
 from .gzipsize import measure_gzip
 
 __all__ = ["EXCEPTION_INFO_TYPE", "NOT_READY_NAME", "decode_value"]
@@ -32,8 +32,8 @@ def decode_value(
     problems = Problems()
     contents = fields.get(b"contents")
     record: dict[str, Any] = {"result_id": result_id}
-    record["encoding"] = _json_text(fields, b"encoding", problems)
-    record["content_type"] = _json_text(fields, b"content_type", problems)
+    record["encoding"] = json_text_field(fields, b"encoding", problems)
+    record["content_type"] = json_text_field(fields, b"content_type", problems)
     if not fields.keys() <= _KNOWN_FIELDS:
         extra = sorted(k.decode("utf-8", "replace") for k in fields if k not in _KNOWN_FIELDS)
         problems.add(f"unexpected fields {extra}")
@@ -48,24 +48,6 @@ def decode_value(
                      fatal=True)
         head = b""
     return _finish(record, raw_bytes, source, record["stored_bytes"], head, problems)
-
-
-_COMMON_TEXT = {b'"gzip"': "gzip", b"null": None, b'"application/json"': "application/json"}
-
-
-def _json_text(fields: Mapping[bytes, bytes], name: bytes, problems: Problems) -> str | None:
-    raw = fields.get(name)
-    if raw is None:
-        return None
-    if raw in _COMMON_TEXT:
-        return _COMMON_TEXT[raw]
-    ok, value = decode_json_field(name.decode(), raw, problems)
-    if ok and (value is None or isinstance(value, str)):
-        return value
-    text = raw.decode("utf-8", "replace")
-    if ok:
-        problems.add(f"field {name.decode()!r} is not a string: {text[:40]!r}")
-    return text
 
 
 def _measure(contents: bytes | Clipped, encoding: str | None, problems: Problems,

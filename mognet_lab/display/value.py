@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
+from ..decode.common import Problems, json_text_field
 from ..decode.gzipsize import measure_gzip
 from ..errors import bad_option
 from ..format import EXCEPTION_INFO_TYPE, NOT_READY_NAME
@@ -113,17 +114,6 @@ class ValueView:
                       h.section(title, h.pre(body)) if body else "")
 
 
-def _json_text(raw: bytes | None) -> tuple[str | None, str | None]:
-    """A JSON-text hash field (``"gzip"``, ``null``) as ``(value, problem)``."""
-    if raw is None:
-        return None, None
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return raw.decode("utf-8", "replace"), f"field is not JSON: {raw[:40]!r}"
-    return (value, None) if value is None or isinstance(value, str) else (str(value), None)
-
-
 def _pickled_size(raw_data: Any) -> int | None:
     if not isinstance(raw_data, str):
         return None
@@ -170,12 +160,13 @@ def decode_stored_value(result_id: str, key: str, fields: Mapping[bytes, bytes] 
     """
     if fields is None:
         return ValueView(result_id, key, "missing", max_bytes)
-    encoding, bad_encoding = _json_text(fields.get(b"encoding"))
-    content_type, bad_type = _json_text(fields.get(b"content_type"))
+    problems = Problems()
+    encoding = json_text_field(fields, b"encoding", problems)
+    content_type = json_text_field(fields, b"content_type", problems)
     contents = fields.get(b"contents")
     view: dict[str, Any] = {"encoding": encoding, "content_type": content_type,
                             "stored_bytes": None if contents is None else len(contents),
-                            "error": bad_encoding or bad_type}
+                            "error": problems.text()}
     if contents is None:
         return ValueView(result_id, key, "unreadable", max_bytes,
                          **{**view, "error": "no 'contents' field"})
