@@ -1,6 +1,6 @@
 """Column lists -> the snapshot's DataFrames, with the schemas of :mod:`.schemas`.
 
-Also parses timestamps (vectorised) and derives the per-result columns that
+Also derives the per-result columns that
 join several keys: children count, value status and the memory of a result's
 whole family of keys.
 """
@@ -13,7 +13,8 @@ import pandas as pd
 
 from . import schemas
 from .format import NOT_READY_NAME, READY_STATES, TIME_FIELDS
-from .records import SET_SIZES, Columns
+from .chunks import ChunkedFrame
+from .records import SET_SIZES, Columns, new_frame
 from .vector import member_of
 
 __all__ = ["build_frames"]
@@ -22,31 +23,40 @@ _FAMILY = (("value", "value_memory_bytes"), ("children", "children_memory_bytes"
            ("metadata", "metadata_memory_bytes"))
 
 
-def _data(found: Columns, consume: bool) -> dict[str, list[Any]]:
-    return found.release() if consume else found.data
+def _chunked(found: Columns | ChunkedFrame, name: str, consume: bool) -> ChunkedFrame:
+    if isinstance(found, ChunkedFrame):
+        return found
+    frame = new_frame(name)
+    data = found.release() if consume else {column: list(values)
+                                            for column, values in found.data.items()}
+    frame.append(data, found.length)
+    return frame
 
 
-def _frame(columns: Mapping[str, Columns], name: str, consume: bool) -> pd.DataFrame:
+def _frame(columns: Mapping[str, Columns | ChunkedFrame], name: str,
+           consume: bool) -> pd.DataFrame:
     found = columns.get(name)
     if found is None or not found.length:
         return schemas.empty_frame(name)
-    return schemas.conform(name, _data(found, consume))
+    return _chunked(found, name, consume).finish()
 
 
-def build_frames(columns: Mapping[str, Columns], server_records: Sequence[Mapping[str, Any]],
+def build_frames(columns: Mapping[str, Columns | ChunkedFrame],
+                 server_records: Sequence[Mapping[str, Any]],
                  *, consume: bool = False) -> dict[str, pd.DataFrame]:
     """All snapshot frames from the scan's columns and the server records.
 
-    ``consume=True`` empties each :class:`Columns` once its frame is built, so
-    a large scan's lists do not stay alive next to the DataFrames.
+    ``columns`` holds, per frame, the scan's typed chunks (a
+    :class:`~mognet_lab.chunks.ChunkedFrame`, released as its frame is built)
+    or plain :class:`Columns`; ``consume=True`` also empties those.
     """
     frames = {name: _frame(columns, name, consume) for name in ("keys", "values", "children",
                                                                 "metadata", "states")}
     frames["server"] = schemas.conform("server", pd.DataFrame(list(server_records))) \
         if server_records else schemas.empty_frame("server")
     sizes = columns.get(SET_SIZES)
-    set_sizes = pd.DataFrame(_data(sizes, consume) if sizes else
-                             {"result_id": [], "member_count": []})
+    set_sizes = _chunked(sizes, SET_SIZES, consume).finish() if sizes is not None and \
+        sizes.length else pd.DataFrame({"result_id": [], "member_count": []})
     frames["results"] = _results(columns.get("results"), frames, set_sizes, consume)
     # SCAN order is arbitrary; a stable order makes snapshots comparable.
     frames["keys"] = frames["keys"].sort_values("key", ignore_index=True)
@@ -55,14 +65,11 @@ def build_frames(columns: Mapping[str, Columns], server_records: Sequence[Mappin
     return frames
 
 
-def _results(found: Columns | None, frames: Mapping[str, pd.DataFrame],
+def _results(found: Columns | ChunkedFrame | None, frames: Mapping[str, pd.DataFrame],
              set_sizes: pd.DataFrame, consume: bool) -> pd.DataFrame:
     if found is None or not found.length:
         return schemas.empty_frame("results")
-    raw = _data(found, consume)
-    results = schemas.conform("results", raw)
-    _note_bad_timestamps(results, raw)
-    del raw
+    results = _chunked(found, "results", consume).finish()
     ids = results["result_id"]
     results["queue_time"] = results["started"] - results["created"]
     results["duration"] = results["finished"] - results["started"]
@@ -80,17 +87,6 @@ def _results(found: Columns | None, frames: Mapping[str, pd.DataFrame],
         total = total + results[column]
     results["total_memory_bytes"] = total.astype("Int64")
     return results
-
-
-def _note_bad_timestamps(results: pd.DataFrame, raw: Mapping[str, list[Any]]) -> None:
-    """Timestamps pandas could not parse become NaT: say so in ``error``."""
-    for name in TIME_FIELDS:
-        given = pd.Series(raw.get(name, [None] * len(results)), dtype=object).notna()
-        bad = given & results[name].isna()
-        if bad.any():
-            note = f"field {name!r} is not an ISO-8601 timestamp"
-            error = results.loc[bad, "error"]
-            results.loc[bad, "error"] = error.where(error.isna(), error + "; " + note).fillna(note)
 
 
 def _lookup(ids: pd.Series, table: pd.Series | None, *, fill: int) -> pd.Series:

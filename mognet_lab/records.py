@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any, Sequence
 
+from .chunks import ChunkedFrame
 from .decode import (
     ResultDecoder,
     decode_children,
@@ -17,11 +18,13 @@ from .decode import (
     decode_value,
     flatten,
 )
+from .format import TIME_FIELDS
 from .keys import KIND_CHILDREN, KIND_METADATA, KIND_RESULT, KIND_STATE, KIND_VALUE
 from .raw import KeyReply
+from .schemas import INT, STRING, UTC_TIME, as_dtype
 from .settings import ScanSettings
 
-__all__ = ["Columns", "Collector", "SET_SIZES"]
+__all__ = ["Columns", "Collector", "SET_SIZES", "new_frame", "parse_result_times"]
 
 # A private frame: members per children set, joined onto results.
 SET_SIZES = "_set_sizes"
@@ -70,30 +73,72 @@ class Columns:
                 values.extend([None] * (self.length - len(values)))
 
 
+def parse_result_times(columns: dict[str, list[Any]]) -> None:
+    """Parse a batch's result timestamps (ISO text) in place; note those that do not parse.
+
+    The text goes as soon as it is parsed: only the batch's own strings live.
+    """
+    length = len(columns["result_id"]) if "result_id" in columns else 0
+    errors = columns.setdefault("error", [None] * length)
+    for name in TIME_FIELDS:
+        given = columns.get(name)
+        if given is None:
+            continue
+        stamps = as_dtype(given, UTC_TIME).array.asi8.copy()
+        for index in [i for i, text in enumerate(given) if text is not None]:
+            if stamps[index] == _NAT:
+                note = f"field {name!r} is not an ISO-8601 timestamp"
+                errors[index] = note if errors[index] is None else f"{errors[index]}; {note}"
+        columns[name] = stamps  # type: ignore[assignment]
+
+
+_NAT = -(2**63)
+_SET_SIZES_SCHEMA = {"result_id": STRING, "member_count": INT}
+
+
+def new_frame(name: str) -> ChunkedFrame:
+    """An empty :class:`ChunkedFrame` for one of the scan's frames."""
+    if name == SET_SIZES:
+        return ChunkedFrame(name, schema=_SET_SIZES_SCHEMA)
+    return ChunkedFrame(name, prepare=parse_result_times if name == "results" else None)
+
+
 def _ttl_s(pttl_ms: int | None) -> float | None:
     return pttl_ms / 1000 if pttl_ms is not None and pttl_ms >= 0 else None
 
 
 class Collector:
-    """Adds batches of key replies to per-frame :class:`Columns`."""
+    """Adds batches of key replies to per-frame :class:`~mognet_lab.chunks.ChunkedFrame`.
+
+    Each batch is decoded into :class:`Columns` of its own, which are converted
+    to typed chunks at the end of the batch: Python objects live for one batch.
+    """
 
     def __init__(self, settings: ScanSettings) -> None:
         self.settings = settings
-        self.frames: dict[str, Columns] = {}
+        self.frames: dict[str, ChunkedFrame] = {}
+        self._batch: dict[str, Columns] = {}
         self._results = ResultDecoder()
+        self.keys_read = 0
 
     def columns(self, frame: str) -> Columns:
-        found = self.frames.get(frame)
+        found = self._batch.get(frame)
         if found is None:
-            found = self.frames[frame] = Columns()
+            found = self._batch[frame] = Columns()
         return found
-
-    @property
-    def keys_read(self) -> int:
-        return self.columns("keys").length
 
     def add_batch(self, replies: Sequence[KeyReply]) -> None:
         """Add every reply to the keys frame and to its kind's frame."""
+        self._decode(replies)
+        for name, columns in self._batch.items():
+            frame = self.frames.get(name)
+            if frame is None:
+                frame = self.frames[name] = new_frame(name)
+            frame.append(columns.release(), columns.length)
+        self._batch.clear()
+        self.keys_read += len(replies)
+
+    def _decode(self, replies: Sequence[KeyReply]) -> None:
         ttls = [_ttl_s(r.pttl_ms) for r in replies]
         self.columns("keys").extend({
             "key": [r.key.decode("utf-8", "backslashreplace") for r in replies],
