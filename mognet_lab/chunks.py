@@ -145,7 +145,10 @@ class ChunkedFrame:
         extras = [name for name in self._chunks if name not in self.schema]
         for name in (*self.schema, *extras):
             out[name] = self._column(name, self._chunks.pop(name, {}))
-        return pd.DataFrame(out)
+            # Arrow's allocator keeps freed chunks for reuse; hand them back now,
+            # before the next column is built.
+            pa.default_memory_pool().release_unused()
+        return pd.DataFrame(out, copy=False)
 
     def _column(self, name: str, chunks: Mapping[int, Any]) -> pd.Series:
         dtype = self.schema.get(name)

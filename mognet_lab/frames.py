@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import schemas
 from .format import NOT_READY_NAME, READY_STATES, TIME_FIELDS
 from .chunks import ChunkedFrame
 from .records import SET_SIZES, Columns, new_frame
-from .vector import member_of
+from .vector import member_of, positions_in, sum_by_position
 
 __all__ = ["build_frames"]
 
@@ -59,10 +62,29 @@ def build_frames(columns: Mapping[str, Columns | ChunkedFrame],
         sizes.length else pd.DataFrame({"result_id": [], "member_count": []})
     frames["results"] = _results(columns.get("results"), frames, set_sizes, consume)
     # SCAN order is arbitrary; a stable order makes snapshots comparable.
-    frames["keys"] = frames["keys"].sort_values("key", ignore_index=True)
-    frames["results"] = frames["results"].sort_values(["created", "result_id"],
-                                                      ignore_index=True, na_position="last")
+    frames["keys"] = _sorted(frames["keys"], ["key"])
+    frames["results"] = _sorted(frames["results"], ["created", "result_id"])
     return frames
+
+
+def _sorted(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """``frame.sort_values(by, na_position="last", ignore_index=True)``, one column at a
+    time, so that a large frame is never held twice."""
+    table = pa.table({name: _arrow_column(frame[name]) for name in by})
+    order = pc.sort_indices(table, sort_keys=[(name, "ascending") for name in by],
+                            null_placement="at_end").to_numpy()
+    columns = {name: frame[name] for name in frame.columns}
+    del frame
+    for name in list(columns):
+        columns[name] = columns[name].take(order).reset_index(drop=True)
+    return pd.DataFrame(columns, copy=False)
+
+
+def _arrow_column(column: pd.Series) -> pa.ChunkedArray | pa.Array:
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
+        return pa.array(column.array.asi8, mask=column.isna().to_numpy())
+    return pa.array(column.array, from_pandas=True) if not hasattr(
+        column.array, "__arrow_array__") else column.array.__arrow_array__()
 
 
 def _results(found: Columns | ChunkedFrame | None, frames: Mapping[str, pd.DataFrame],
@@ -75,24 +97,23 @@ def _results(found: Columns | ChunkedFrame | None, frames: Mapping[str, pd.DataF
     results["duration"] = results["finished"] - results["started"]
     retries = (results["number_of_starts"] - results["number_of_stops"]).clip(lower=0)
     results["unexpected_retries"] = retries.astype("Int64")
-    counts = set_sizes.groupby("result_id")["member_count"].sum() if len(set_sizes) else None
-    results["children_count"] = _lookup(ids, counts, fill=0)
+    results["children_count"] = _sum_onto(ids, set_sizes["result_id"], set_sizes["member_count"])
     results["has_metadata"] = member_of(ids, frames["metadata"]["result_id"]).astype("boolean")
     results["value_status"] = _value_status(results, frames["values"])
     keys, total = frames["keys"], results["memory_bytes"].fillna(0)
     for kind, column in _FAMILY:
-        of_kind = keys[keys["kind"] == kind]
-        memory = of_kind.groupby("result_id", observed=True)["memory_bytes"].sum()
-        results[column] = _lookup(ids, memory, fill=0)
+        of_kind = (keys["kind"] == kind).to_numpy()
+        results[column] = _sum_onto(ids, keys["result_id"][of_kind],
+                                    keys["memory_bytes"][of_kind])
         total = total + results[column]
     results["total_memory_bytes"] = total.astype("Int64")
     return results
 
 
-def _lookup(ids: pd.Series, table: pd.Series | None, *, fill: int) -> pd.Series:
-    if table is None or table.empty:
-        return pd.Series(fill, index=ids.index, dtype="Int64")
-    return ids.map(table).fillna(fill).astype("Int64")
+def _sum_onto(ids: pd.Series, owners: pd.Series, amounts: pd.Series) -> pd.Series:
+    """Per result, the sum of ``amounts`` whose owner is that result (0 if none)."""
+    summed = sum_by_position(positions_in(owners, ids), amounts, len(ids))
+    return pd.Series(summed, index=ids.index, dtype="Int64")
 
 
 def _value_status(results: pd.DataFrame, values: pd.DataFrame) -> pd.Categorical:
@@ -100,13 +121,13 @@ def _value_status(results: pd.DataFrame, values: pd.DataFrame) -> pd.Categorical
 
     ``unreadable``: a value Mognet itself could not decode (see ``values.readable``).
     """
-    by_id = values.drop_duplicates("result_id").set_index("result_id")
-    status = pd.Series("present", index=by_id.index, dtype=object)
-    status[(by_id["exception_name"].astype(object) == NOT_READY_NAME).to_numpy()] = "not_ready"
-    status[~by_id["readable"].fillna(False).to_numpy(dtype=bool)] = "unreadable"
-    found = results["result_id"].map(status).astype(object)
-    ready = results["state"].astype(object).isin(READY_STATES)
-    missing = found.isna()
+    status = np.full(len(values), "present", dtype=object)
+    status[(values["exception_name"].astype(object) == NOT_READY_NAME).to_numpy()] = "not_ready"
+    status[~values["readable"].fillna(False).to_numpy(dtype=bool)] = "unreadable"
+    where = positions_in(results["result_id"], values["result_id"])
+    found = np.where(where >= 0, status[where.clip(min=0)] if len(status) else None, None)
+    ready = results["state"].astype(object).isin(READY_STATES).to_numpy()
+    missing = where < 0
     found[missing & ready] = "lost"
     found[missing & ~ready] = "none"
     return pd.Categorical(found, categories=schemas.VALUE_STATUSES)

@@ -15,6 +15,7 @@ from .prefetch import Prefetch
 from .progress import progress_bar
 from .raw import KeyReply
 from .reader import Node, fetch_batch, iter_keys, read_server
+from .reader.seen import SeenKeys
 from .records import Collector
 from .settings import ScanSettings
 from .snapshot import Provenance, Snapshot
@@ -30,7 +31,7 @@ class _Reading:
         self.complete = True
 
     def __iter__(self) -> Iterator[list[KeyReply]]:
-        seen: set[bytes] = set()  # shared: a key seen on two nodes counts once
+        seen = SeenKeys()  # shared: a key seen on two nodes counts once
         budget = self.settings.limit
         pattern = app_scan_pattern(self.app)
         for node in self.nodes:
