@@ -71,8 +71,7 @@ def _sorted(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """``frame.sort_values(by, na_position="last", ignore_index=True)``, one column at a
     time, so that a large frame is never held twice."""
     table = pa.table({name: _arrow_column(frame[name]) for name in by})
-    order = pc.sort_indices(table, sort_keys=[(name, "ascending") for name in by],
-                            null_placement="at_end").to_numpy()
+    order = pc.sort_indices(table, sort_keys=[(name, "ascending") for name in by]).to_numpy()
     columns = {name: frame[name] for name in frame.columns}
     del frame
     for name in list(columns):
@@ -81,8 +80,11 @@ def _sorted(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 
 
 def _arrow_column(column: pd.Series) -> pa.ChunkedArray | pa.Array:
+    """A sort key in Arrow; missing timestamps sort last (as pandas' na_position="last")."""
     if isinstance(column.dtype, pd.DatetimeTZDtype):
-        return pa.array(column.array.asi8, mask=column.isna().to_numpy())
+        stamps = column.array.asi8.copy()
+        stamps[column.isna().to_numpy()] = np.iinfo(np.int64).max
+        return pa.array(stamps)
     return pa.array(column.array, from_pandas=True) if not hasattr(
         column.array, "__arrow_array__") else column.array.__arrow_array__()
 
@@ -101,10 +103,13 @@ def _results(found: Columns | ChunkedFrame | None, frames: Mapping[str, pd.DataF
     results["has_metadata"] = member_of(ids, frames["metadata"]["result_id"]).astype("boolean")
     results["value_status"] = _value_status(results, frames["values"])
     keys, total = frames["keys"], results["memory_bytes"].fillna(0)
+    owners = positions_in(keys["result_id"], ids)  # once for every kind
+    memory = keys["memory_bytes"].fillna(0).to_numpy(dtype=np.int64)
+    kinds = keys["kind"].to_numpy(dtype=object)
     for kind, column in _FAMILY:
-        of_kind = (keys["kind"] == kind).to_numpy()
-        results[column] = _sum_onto(ids, keys["result_id"][of_kind],
-                                    keys["memory_bytes"][of_kind])
+        of_kind = kinds == kind
+        summed = sum_by_position(owners[of_kind], memory[of_kind], len(ids))
+        results[column] = pd.Series(summed, index=ids.index, dtype="Int64")
         total = total + results[column]
     results["total_memory_bytes"] = total.astype("Int64")
     return results

@@ -15,9 +15,9 @@ from .decode import (
     ResultDecoder,
     decode_children,
     decode_json_hash,
-    decode_value,
     flatten,
 )
+from .decode.value_batch import decode_values
 from .format import TIME_FIELDS
 from .keys import KIND_CHILDREN, KIND_METADATA, KIND_RESULT, KIND_STATE, KIND_VALUE
 from .raw import KeyReply
@@ -153,12 +153,13 @@ class Collector:
                 if r.parsed.kind == KIND_RESULT and isinstance(r.data, tuple)]
         if fast:
             self._add_result_rows(fast)
+        values = [(r, ttl) for r, ttl in zip(replies, ttls) if r.parsed.kind == KIND_VALUE]
+        if values:
+            self._add_values(values)
         for reply, ttl in zip(replies, ttls):
             kind = reply.parsed.kind
             if kind == KIND_RESULT and not isinstance(reply.data, tuple):
                 self._add_result_mapping(reply, ttl)
-            elif kind == KIND_VALUE:
-                self._add_value(reply, ttl)
             elif kind == KIND_CHILDREN:
                 self._add_children(reply)
             elif kind in (KIND_METADATA, KIND_STATE):
@@ -178,15 +179,18 @@ class Collector:
         self.columns("results").add({**record, "ttl_s": ttl, "memory_bytes": reply.memory_bytes,
                                      "error": _join(reply.error, record.get("error"))})
 
-    def _add_value(self, reply: KeyReply, ttl: float | None) -> None:
-        owner = reply.parsed.owner_id or ""
+    def _add_values(self, values: list[tuple[KeyReply, float | None]]) -> None:
         settings = self.settings
-        record = {"result_id": owner} if reply.data is None else decode_value(
-            owner, reply.data, decompress_cap=settings.decompress_cap,
-            head_bytes=settings.head_bytes)
-        self.columns("values").add({**record, "ttl_s": ttl, "memory_bytes": reply.memory_bytes,
-                                    "redis_encoding": reply.redis_encoding,
-                                    "error": _join(reply.error, record.get("error"))})
+        columns = decode_values([r.parsed.owner_id or "" for r, _ in values],
+                                [r.data for r, _ in values],
+                                decompress_cap=settings.decompress_cap,
+                                head_bytes=settings.head_bytes)
+        columns["ttl_s"] = [ttl for _, ttl in values]
+        columns["memory_bytes"] = [r.memory_bytes for r, _ in values]
+        columns["redis_encoding"] = [r.redis_encoding for r, _ in values]
+        columns["error"] = [_join(r.error, note) if r.error else note
+                            for (r, _), note in zip(values, columns["error"])]
+        self.columns("values").extend(columns, len(values))
 
     def _add_children(self, reply: KeyReply) -> None:
         parent, rows = reply.parsed.owner_id, self.columns("children")
