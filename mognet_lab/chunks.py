@@ -75,6 +75,16 @@ def _arrow(values: list[Any], kind: pa.DataType, dtype: object) -> pa.Array:
         return pa.array(schemas.as_dtype(values, dtype).array, type=kind, from_pandas=True)
 
 
+def _strings(values: list[bytes]) -> pa.Array:
+    """Text of raw names (key names): UTF-8 as is, other bytes as visible escapes."""
+    try:
+        return pa.array(values, type=pa.large_binary()).cast(_STRING)
+    except (pa.ArrowException, TypeError):
+        return pa.array([value.decode("utf-8", "backslashreplace")
+                         if isinstance(value, bytes) else value for value in values],
+                        type=_STRING)
+
+
 def _timestamps(values: Any) -> np.ndarray:
     if isinstance(values, np.ndarray):
         return values
@@ -122,7 +132,8 @@ class ChunkedFrame:
     def _convert(self, name: str, values: Any) -> Any:
         dtype = self.schema.get(name)
         if dtype == schemas.STRING:
-            return _arrow(values, _STRING, dtype)
+            return _strings(values) if values and values[0].__class__ is bytes else \
+                _arrow(values, _STRING, dtype)
         if dtype == schemas.CATEGORY:
             return self._categories.setdefault(name, _Categories()).encode(values)
         if dtype == schemas.INT:
