@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from ..decode.common import Problems, json_text_field
+from ..decode.common import Problems, json_text_field, parse_json
 from ..decode.gzipsize import measure_gzip
 from ..errors import bad_option
 from ..format import EXCEPTION_INFO_TYPE, NOT_READY_NAME
@@ -184,11 +184,10 @@ def decode_stored_value(result_id: str, key: str, fields: Mapping[bytes, bytes] 
     if content_type not in (None, "application/json"):
         return ValueView(result_id, key, "unreadable", max_bytes, text=text, **{
             **view, "error": f"content_type {content_type!r:.60} is not JSON"})
-    try:
-        document = json.loads(head)
-    except ValueError:
+    ok, document, why = parse_json(head)
+    if not ok:
         return ValueView(result_id, key, "unreadable", max_bytes, text=text,
-                         **{**view, "error": "contents are not JSON"})
+                         **{**view, "error": f"contents are {why}"})
     return ValueView(result_id, key, max_bytes=max_bytes, **_holder(view, document))
 
 
