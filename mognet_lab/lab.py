@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .errors import AppNotFound, bad_option
+from .errors import AppNotFound, ScanWarning, bad_option
 from .keys import KEY_KINDS, MOGNET_SCAN_PATTERN, app_scan_pattern, split_app
 from .reader import Node, iter_keys, open_node
 from .scanner import scan_app
@@ -55,13 +56,27 @@ class Lab:
         settings
             Further options (:class:`~mognet_lab.ScanSettings`); ``limit`` and
             ``batch``, when given here, override its values.
+
+        Warns
+        -----
+        ScanWarning
+            Once per caveat about the figures, also kept in the snapshot's
+            ``provenance.warnings``: another app's keys nested under this
+            app's prefix, or a Redis below 7.2 evicting by LRU/LFU (the scan
+            refreshed every key's access time: scan a replica).
         """
+        from .analysis.scan_warnings import scan_warnings
+
         chosen = settings or ScanSettings()
         overrides = {name: value for name, value in (("limit", limit), ("batch", batch))
                      if value is not None}
         if overrides:
             chosen = dataclasses.replace(chosen, **overrides)
-        return scan_app(self.nodes, self.app, chosen, url=self.url, progress=progress)
+        snapshot = scan_app(self.nodes, self.app, chosen, url=self.url, progress=progress)
+        found = [w for w in scan_warnings(snapshot) if w not in snapshot.warnings]
+        for text in found:
+            warnings.warn(f"{self.app}: {text}", ScanWarning, stacklevel=2)
+        return snapshot.with_warnings(found) if found else snapshot
 
     def close(self) -> None:
         """Release the connections mognet_lab opened."""
