@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import uuid
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,7 @@ import pandas as pd
 from .errors import AppNotFound, ScanWarning, bad_option
 from .keys import KEY_KINDS, MOGNET_SCAN_PATTERN, app_scan_pattern, split_app
 from .reader import Node, iter_keys, open_node
+from .reader.value import find_value, value_key
 from .scanner import scan_app
 from .settings import ScanSettings
 from .snapshot import Snapshot
@@ -89,7 +91,7 @@ class Lab:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def value(self, result_id: str, *, max_bytes: int = 1_000_000) -> ValueView:
+    def value(self, result_id: str | uuid.UUID, *, max_bytes: int = 1_000_000) -> ValueView:
         """Read one result's stored value now and decode it (JSON; never unpickled).
 
         Parameters
@@ -97,12 +99,20 @@ class Lab:
         result_id
             The result's full id.
         max_bytes
-            Decompress and show at most this many bytes; a larger value is
-            shown as the start of its text, not parsed.
+            Read, decompress and show at most this many bytes. A larger value
+            is shown as the start of its text, not parsed; its size is asked
+            first and no more than about ``max_bytes`` of it is transferred
+            (on Redis before 7.0, which cannot send part of a field, a value
+            stored in more than ``max_bytes`` is reported with its size only).
         """
-        from .display.value import load_value
+        from .display.value import decode_stored_value
 
-        return load_value(self.nodes, self.app, result_id, max_bytes=max_bytes)
+        if not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes < 1:
+            raise bad_option("max_bytes", max_bytes, "a positive integer")
+        wanted = _canonical_id(result_id)
+        fields = find_value(self.nodes, self.app, wanted, max_bytes=max_bytes)
+        return decode_stored_value(wanted, value_key(self.app, wanted), fields,
+                                   max_bytes=max_bytes)
 
     def _repr_html_(self) -> str:
         from .display import lab_html
@@ -111,6 +121,14 @@ class Lab:
 
     def __repr__(self) -> str:
         return f"<Lab app={self.app!r} url={self.url!r} nodes={len(self.nodes)}>"
+
+
+def _canonical_id(result_id: object) -> str:
+    try:
+        return str(result_id if isinstance(result_id, uuid.UUID) else uuid.UUID(str(result_id)))
+    except ValueError:
+        raise bad_option("result_id", result_id, "a result's full id (a UUID); "
+                         "snapshot.result(prefix).value(lab) also takes a prefix") from None
 
 
 def connect(url_or_client: Any, *, app: str, check: bool = True) -> Lab:
