@@ -75,10 +75,11 @@ class Lab:
         if overrides:
             chosen = dataclasses.replace(chosen, **overrides)
         snapshot = scan_app(self.nodes, self.app, chosen, url=self.url, progress=progress)
-        found = [w for w in scan_warnings(snapshot) if w not in snapshot.warnings]
-        for text in found:
+        # with_warnings keeps each sentence once, should the scanner have added it too.
+        snapshot = snapshot.with_warnings(scan_warnings(snapshot))
+        for text in snapshot.warnings:
             warnings.warn(f"{self.app}: {text}", ScanWarning, stacklevel=2)
-        return snapshot.with_warnings(found) if found else snapshot
+        return snapshot
 
     def close(self) -> None:
         """Release the connections mognet_lab opened."""

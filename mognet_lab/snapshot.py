@@ -129,6 +129,8 @@ class Snapshot:
     def with_warnings(self, warnings: Sequence[str]) -> Snapshot:
         """This snapshot with ``warnings`` added to its provenance (each kept once)."""
         added = tuple(dict.fromkeys([*self.provenance.warnings, *warnings]))
+        if added == self.provenance.warnings:
+            return self
         return Snapshot(self.frames, replace(self.provenance, warnings=added))
 
     def result(self, result_id: str) -> ResultView:

@@ -81,6 +81,14 @@ def test_parse_json_never_raises(raw: bytes) -> None:
         json.dumps(value)  # whatever it accepted, later steps can serialise
 
 
+def test_parse_json_says_why() -> None:
+    assert parse_json(b"1" * 5000) == (False, None, "a number too long to read")
+    assert parse_json(b'"\xff"') == (False, None, "not valid UTF-8")
+    assert parse_json("{") == (False, None, "not JSON")
+    assert parse_json(_nest(MAX_JSON_DEPTH, "list"))[0]  # 100 levels of lists: read
+    assert not parse_json(_nest(MAX_JSON_DEPTH + 1, "list"))[0]
+
+
 @FUZZ
 @given(st.builds(_nest, st.integers(MAX_JSON_DEPTH + 1, 60_000),
                  st.sampled_from(["list", "dict", "mixed"])))

@@ -53,9 +53,11 @@ def parse_json(text: str | bytes) -> tuple[bool, Any, str | None]:
         value = json.loads(text)
     except RecursionError:
         return False, None, f"nested more than {MAX_JSON_DEPTH} levels deep"
-    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, int digit limit
-        return False, None, "not valid UTF-8" if isinstance(exc, UnicodeDecodeError) \
-            else "not JSON"
+    except UnicodeDecodeError:
+        return False, None, "not valid UTF-8"
+    except ValueError as exc:  # JSONDecodeError, or an integer past Python's digit limit
+        return False, None, "not JSON" if isinstance(exc, json.JSONDecodeError) else \
+            "a number too long to read"
     if _deeper_than(text, value, MAX_JSON_DEPTH):
         return False, None, f"nested more than {MAX_JSON_DEPTH} levels deep"
     return True, value, None
