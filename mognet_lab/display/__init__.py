@@ -1,8 +1,9 @@
 """Rich notebook displays (``_repr_html_``) and informative ``__repr__`` texts.
 
 Presentation only: views read a snapshot's frames (or, for :class:`ValueView`,
-one value that :meth:`Lab.value <mognet_lab.Lab.value>` read through the reader). ``_repr_html_`` returns escaped
-markup without JavaScript and never displays anything itself. Importing this
+one value that :meth:`Lab.value <mognet_lab.Lab.value>` read through the reader).
+``_repr_html_`` returns escaped markup without JavaScript and never displays
+anything itself. Importing this
 package loads neither IPython, ipywidgets nor matplotlib.
 """
 
