@@ -70,7 +70,8 @@ def summary_text(snapshot: Snapshot, *, findings: int = 5) -> str:
             f"{len(keys)} keys, {format_bytes(keys['memory_bytes'].sum())}, "
             f"{len(snapshot.results)} results"
             + ("" if p.complete else " (partial: --limit reached)")
-            + (f", {errors} keys with read errors" if errors else "")]
+            + (f", {errors} keys with read errors" if errors else ""),
+            *[f"warning: {text}" for text in p.warnings]]
     sections = [("Results by state", _by_state(snapshot)),
                 ("Memory by key kind", _by_kind(snapshot)),
                 ("Keys without TTL (they never expire)", _without_ttl(snapshot))]

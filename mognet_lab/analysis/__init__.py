@@ -15,7 +15,7 @@ snapshot and never imports matplotlib or talks to Redis.
 
 from __future__ import annotations
 
-from ._common import format_bytes, maxmemory, reference_time, used_memory
+from ._common import counted_servers, format_bytes, maxmemory, reference_time, used_memory
 from .activity import arrival_rate, duration_percentiles, throughput
 from .anomalies import anomalies, anomaly_summary
 from .findings import findings, top_findings
@@ -39,6 +39,7 @@ __all__ = [
     "anomaly_summary",
     "arrival_rate",
     "compression",
+    "counted_servers",
     "duration_percentiles",
     "exceptions",
     "expiry_schedule",

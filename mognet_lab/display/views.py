@@ -87,7 +87,8 @@ def _overview(snapshot: Snapshot) -> list[tuple[str, str]]:
             ("keys", format_count(len(keys))),
             ("memory", format_size(keys["memory_bytes"].sum())),
             ("results", format_count(len(snapshot.results))),
-            ("errors", _error_text(_errors(snapshot)))]
+            ("errors", _error_text(_errors(snapshot))),
+            *[("warning", text) for text in p.warnings]]
 
 
 def _inline(frame: pd.DataFrame, label: str, count: str) -> str:

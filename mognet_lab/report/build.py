@@ -118,6 +118,7 @@ def _footer(snapshot: Snapshot, now: datetime) -> tuple[Fact, ...]:
              f"{'none' if p.settings.limit is None else f'{p.settings.limit:,}'}"),
         Fact("scan complete", "yes" if p.complete else "no (stopped by limit)"),
         Fact("keys read", p.keys_read, "count"),
+        *[Fact("scan warning", text) for text in p.warnings],
     )
 
 
@@ -127,5 +128,5 @@ def provenance_dict(snapshot: Snapshot) -> dict[str, Any]:
     return {"app": p.app, "url": censor_url(p.url),
             "scanned_at": analysis.reference_time(snapshot).isoformat(),
             "duration_s": p.duration_s, "complete": p.complete, "keys_read": p.keys_read,
-            "version": p.version,
+            "version": p.version, "warnings": list(p.warnings),
             "settings": {"batch": p.settings.batch, "limit": p.settings.limit}}
