@@ -162,11 +162,9 @@ class Collector:
 
     def _add_results(self, batch: KindBatch, ttls: list[float | None]) -> None:
         fast = [i for i, data in enumerate(batch.data) if data.__class__ is tuple]
-        if len(fast) == len(batch):
-            rows = (batch.owners, batch.data, ttls, batch.memory_bytes)
-        else:
-            rows = tuple([column[i] for i in fast] for column in
-                         (batch.owners, batch.data, ttls, batch.memory_bytes))
+        everything: tuple[list[Any], ...] = (batch.owners, batch.data, ttls, batch.memory_bytes)
+        rows = everything if len(fast) == len(batch) else \
+            tuple([column[i] for i in fast] for column in everything)
         if fast:
             columns = self._results.decode_rows([owner or "" for owner in rows[0]], rows[1])
             columns["ttl_s"], columns["memory_bytes"] = list(rows[2]), list(rows[3])

@@ -11,11 +11,11 @@ members, documents that do not parse) goes through the exact per-value path,
 
 from __future__ import annotations
 
-import json
 import zlib
 from typing import Any, Mapping, Sequence
 
 from ..format import EXCEPTION_INFO_TYPE
+from .common import parse_json
 from .gzipsize import MAX_DEFLATE_RATIO
 from .value import MESSAGE_CHARS, _short, decode_value
 
@@ -73,11 +73,8 @@ def _common_value(result_id: str, fields: Mapping[bytes, Any], safe: int,
 
 def _describe(document: bytes) -> tuple[Any, ...] | None:
     """value_type, is_exception, exception name and message of a whole document."""
-    try:
-        parsed = json.loads(document)
-    except Exception:  # noqa: BLE001 - any failure: the exact path says what is wrong
-        return None
-    if type(parsed) is not dict:
+    ok, parsed, _ = parse_json(document)
+    if not ok or type(parsed) is not dict:  # the exact path says what is wrong
         return None
     value_type = parsed.get("value_type")
     if value_type is None or type(value_type) is not str:
