@@ -130,8 +130,8 @@ def _value_status(results: pd.DataFrame, values: pd.DataFrame) -> pd.Categorical
     status[(values["exception_name"].astype(object) == NOT_READY_NAME).to_numpy()] = "not_ready"
     status[~values["readable"].fillna(False).to_numpy(dtype=bool)] = "unreadable"
     where = positions_in(results["result_id"], values["result_id"])
-    found: np.ndarray = np.where(where >= 0, status[where.clip(min=0)] if len(status) else None,
-                                 None)
+    found = np.full(len(where), None, dtype=object)
+    found[where >= 0] = status[where[where >= 0]]
     ready = results["state"].astype(object).isin(READY_STATES).to_numpy()
     missing = where < 0
     found[missing & ready] = "lost"
