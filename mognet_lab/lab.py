@@ -54,7 +54,7 @@ class Lab:
         limit
             Stop after this many keys; the snapshot is then marked incomplete.
         batch
-            Keys per SCAN call and per pipelined round trip (default 1000).
+            At most this many keys per pipelined round trip (default 1000).
         settings
             Further options (:class:`~mognet_lab.ScanSettings`); ``limit`` and
             ``batch``, when given here, override its values.

@@ -93,6 +93,9 @@ def parse_result_times(columns: dict[str, list[Any]]) -> None:
 
 
 _NAT = -(2**63)
+# Rows decoded as Python objects before they become typed chunks: a few
+# thousand keep chunks large and the Python objects few.
+_FLUSH_ROWS = 4096
 _SET_SIZES_SCHEMA = {"result_id": STRING, "member_count": INT}
 
 
@@ -127,13 +130,18 @@ class Collector:
         """Add every key of ``batches`` to the keys frame and to its kind's frame."""
         for batch in batches:
             self._decode(batch)
+        self.keys_read += sum(len(batch) for batch in batches)
+        if self.columns("keys").length >= _FLUSH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Convert the decoded rows held as Python lists into typed chunks."""
         for name, columns in self._batch.items():
             frame = self.frames.get(name)
             if frame is None:
                 frame = self.frames[name] = new_frame(name)
             frame.append(columns.release(), columns.length)
         self._batch.clear()
-        self.keys_read += sum(len(batch) for batch in batches)
 
     def _decode(self, batch: KindBatch) -> None:
         ttls = [pttl / 1000 if pttl is not None and pttl >= 0 else None

@@ -10,11 +10,10 @@ from typing import Iterator, Sequence
 
 from ._version import __version__
 from .frames import build_frames
-from .keys import app_scan_pattern, group_by_kind
-from .prefetch import Prefetch
+from .keys import app_scan_pattern
 from .progress import progress_bar
 from .raw import KindBatch
-from .reader import Node, fetch_batch, iter_keys, read_server
+from .reader import Node, ServerIdentity, Walk, read_server, server_identity
 from .reader.seen import SeenKeys
 from .records import Collector
 from .settings import ScanSettings
@@ -24,25 +23,41 @@ __all__ = ["scan_app"]
 
 
 class _Reading:
-    """Batches of replies from every node; ``complete`` is False if ``limit`` cut it short."""
+    """Batches of replies from every node, one walk after another.
+
+    ``complete`` is False if ``limit`` cut the scan short or a server restarted
+    during its walk (``warnings`` then says which).
+    """
 
     def __init__(self, nodes: Sequence[Node], app: str, settings: ScanSettings) -> None:
         self.nodes, self.app, self.settings = nodes, app, settings
         self.complete = True
+        self.warnings: list[str] = []
 
     def __iter__(self) -> Iterator[list[KindBatch]]:
         seen = SeenKeys()  # shared: a key seen on two nodes counts once
         budget = self.settings.limit
         pattern = app_scan_pattern(self.app)
         for node in self.nodes:
-            for keys in iter_keys(node, pattern, count=self.settings.batch, seen=seen):
-                if budget is not None:
-                    keys = keys[:budget]
-                    budget -= len(keys)
-                yield fetch_batch(node, group_by_kind(self.app, keys), self.settings)
-                if budget == 0:
-                    self.complete = False
-                    return
+            before = server_identity(node)
+            walk = Walk(node, self.app, pattern, self.settings, seen, budget)
+            yield from walk
+            self._check_same_server(node, before, server_identity(node))
+            budget = walk.budget
+            if not walk.complete:
+                self.complete = False
+                return
+
+    def _check_same_server(self, node: Node, before: ServerIdentity,
+                           after: ServerIdentity) -> None:
+        """A walk that spans two server processes saw only part of the keys."""
+        if before.same_process(after):
+            return
+        self.complete = False
+        self.warnings.append(
+            f"Redis at {node.label} restarted during the scan ({before.describe()} before, "
+            f"{after.describe()} after): keys it held before the restart may be missing, "
+            "so this snapshot is incomplete. Scan again.")
 
 
 @contextmanager
@@ -73,14 +88,16 @@ def scan_app(nodes: Sequence[Node], app: str, settings: ScanSettings, *, url: st
     reading = _Reading(nodes, app, settings)
     bar = progress_bar(progress, desc=f"Scanning {app}", total=settings.limit)
     try:
-        with _gc_paused(), Prefetch(iter(reading)) as batches:
-            for replies in batches:
+        with _gc_paused():
+            for replies in reading:
                 collector.add_batch(replies)
                 bar.update(sum(len(batch) for batch in replies))
+            collector.flush()
     finally:
         bar.close()
     provenance = Provenance(app=app, url=url, scanned_at=started,
                             duration_s=time.perf_counter() - clock, settings=settings,
                             complete=reading.complete, keys_read=collector.keys_read,
+                            warnings=tuple(reading.warnings),
                             version=__version__)
     return Snapshot(build_frames(collector.frames, servers, consume=True), provenance)

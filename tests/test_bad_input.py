@@ -727,12 +727,14 @@ def _delete_before(monkeypatch: pytest.MonkeyPatch, client: redis.Redis,
     original = getattr(target, attribute)
     deleted: list[int] = []
 
-    def wrapper(node: Any, items: Any, *args: Any) -> Any:
-        if not deleted:
-            keys = [key for group in (items.values() if isinstance(items, dict) else items)
-                    for key in (group[0] if isinstance(group, tuple) else group.keys)]
-            deleted.append(client.delete(*keys[::2]))
-        return original(node, items, *args)
+    def wrapper(first: Any, items: Any, *args: Any) -> Any:
+        # items: the batch's key names (before round one) or its key groups (between rounds)
+        if not deleted and items:
+            keys = [item if isinstance(item, bytes) else item.keys for item in items]
+            flat = [k for k in keys if isinstance(k, bytes)] + \
+                [k for group in keys if not isinstance(group, bytes) for k in group]
+            deleted.append(client.delete(*flat[::2]))
+        return original(first, items, *args)
 
     monkeypatch.setattr(target, attribute, wrapper)
     return deleted
@@ -748,10 +750,10 @@ def test_keys_deleted_mid_scan(client: redis.Redis, app_name: str, redis_url: st
     client.hset(f"{app_name}.mognet.state.r1", "k", jb(1))
     lab = mognet_lab.connect(redis_url, app=app_name)
     if when == "before_read":
-        from mognet_lab import scanner
-        deleted = _delete_before(monkeypatch, client, scanner, "fetch_batch")
+        from mognet_lab.reader import walk
+        deleted = _delete_before(monkeypatch, client, walk, "group_by_kind")
     else:
-        deleted = _delete_before(monkeypatch, client, fetch_module, "_resolve_types")
+        deleted = _delete_before(monkeypatch, client, fetch_module, "resolve_types")
     try:
         snap = lab.scan(progress=False)
     finally:

@@ -4,7 +4,8 @@ from .connect import open_node
 from .fetch import fetch_batch
 from .node import ALLOWED_COMMANDS, Node
 from .scan import iter_keys
-from .server import read_server
+from .server import ServerIdentity, read_server, server_identity
+from .walk import Walk
 
-__all__ = ["ALLOWED_COMMANDS", "Node", "fetch_batch", "iter_keys", "open_node",
-           "read_server"]
+__all__ = ["ALLOWED_COMMANDS", "Node", "ServerIdentity", "Walk", "fetch_batch", "iter_keys",
+           "open_node", "read_server", "server_identity"]

@@ -23,7 +23,8 @@ from ..settings import ScanSettings
 from .node import KEY, Node, Template
 from .translate import is_permission_error, translate_error
 
-__all__ = ["fetch_batch", "read_large_sets", "EXPECTED_TYPE"]
+__all__ = ["FirstRound", "SecondRound", "fetch_batch", "resolve_types", "read_large_sets",
+           "EXPECTED_TYPE"]
 
 EXPECTED_TYPE = {"result": "hash", "value": "hash", "children": "set",
                  "metadata": "hash", "state": "hash"}
@@ -68,24 +69,63 @@ class _Group:
         self.types, self.errors, self.data = kept(self.types), kept(self.errors), kept(self.data)
 
 
+class FirstRound:
+    """Round one of a batch, packed; :meth:`receive` turns its replies into groups."""
+
+    def __init__(self, groups: Groups, settings: ScanSettings) -> None:
+        self.plans = [(kind, keys, owners, _first_round(kind, settings.memory_samples))
+                      for kind, (keys, owners) in groups.items() if keys]
+        self.requests = [(template, keys) for _, keys, _, template in self.plans]
+
+    def receive(self, replies: list[Any], where: str) -> list[_Group]:
+        _check_permission(replies, where)
+        found, position = [], 0
+        for kind, keys, owners, template in self.plans:
+            count = template.count
+            part = replies[position:position + count * len(keys)]
+            position += count * len(keys)
+            group = _Group(kind, keys, owners, [part[j::count] for j in range(count)])
+            _drop_vanished(group)
+            found.append(group)
+        return found
+
+
+class SecondRound:
+    """Round two of a batch: what round one showed is safe to fetch."""
+
+    def __init__(self, groups: list[_Group], settings: ScanSettings) -> None:
+        self.groups, self.settings = groups, settings
+        self.requests: list[tuple[Template, bytes]] = []
+        self._targets: list[tuple[_Group, int]] = []
+        self._clip: list[tuple[_Group, int]] = []
+        for group in groups:
+            if group.kind == KIND_UNKNOWN:
+                continue
+            for i, template in enumerate(_content_templates(group, settings)):
+                if template is _CLIP:
+                    self._clip.append((group, i))
+                elif template is not None:
+                    self.requests.append((template, group.keys[i]))  # type: ignore[arg-type]
+                    self._targets.append((group, i))
+
+    def receive(self, node: Node, replies: list[Any]) -> list[KindBatch]:
+        """Keep the replies, read what needs its own calls (large values and sets, on
+        other connections of ``node``) and hand the batch on."""
+        for (group, i), reply in zip(self._targets, replies):
+            _receive(group, i, reply)
+        if self._clip:
+            _clip(node, self._clip, self.settings)
+        return read_large_sets(node, [_finish(group) for group in self.groups], self.settings)
+
+
 def fetch_batch(node: Node, groups: Groups, settings: ScanSettings) -> list[KindBatch]:
-    """Read the keys of ``groups`` (``{kind: (keys, owners)}``); keys that vanished
-    (expired or deleted) since SCAN are left out."""
-    plans = [(kind, keys, owners, _first_round(kind, settings.memory_samples))
-             for kind, (keys, owners) in groups.items() if keys]
-    replies = node.batch_grouped([(template, keys) for _, keys, _, template in plans])
-    _check_permission(replies, node.label)
-    found, position = [], 0
-    for kind, keys, owners, template in plans:
-        count = template.count
-        part = replies[position:position + count * len(keys)]
-        position += count * len(keys)
-        group = _Group(kind, keys, owners, [part[j::count] for j in range(count)])
-        _drop_vanished(group)
-        found.append(group)
-    _resolve_types(node, found)
-    _second_round(node, found, settings)
-    return read_large_sets(node, [_finish(group) for group in found], settings)
+    """Read the keys of ``groups`` (``{kind: (keys, owners)}``) in two round trips; keys
+    that vanished (expired or deleted) since SCAN are left out."""
+    first = FirstRound(groups, settings)
+    found = first.receive(node.batch_grouped(first.requests), node.label)
+    resolve_types(node, found)
+    second = SecondRound(found, settings)
+    return second.receive(node, node.batch_keyed(second.requests))
 
 
 def _check_permission(replies: list[Any], where: str) -> None:
@@ -104,7 +144,7 @@ def _drop_vanished(group: _Group) -> None:
         group.keep(alive)
 
 
-def _resolve_types(node: Node, groups: list[_Group]) -> None:
+def resolve_types(node: Node, groups: list[_Group]) -> None:
     """TYPE for unknown keys (asked in round one) and keys of the wrong type."""
     wrong: list[tuple[_Group, int]] = []
     for group in groups:
@@ -118,27 +158,6 @@ def _resolve_types(node: Node, groups: list[_Group]) -> None:
         group.types[i] = _text(found)
         group.errors[i] = f"expected a {group.expected} for a {group.kind} key, " \
                           f"found a {group.types[i]}"
-
-
-def _second_round(node: Node, groups: list[_Group], settings: ScanSettings) -> None:
-    pairs: list[tuple[Template, bytes]] = []
-    targets: list[tuple[_Group, int]] = []
-    clip: list[tuple[_Group, int]] = []
-    for group in groups:
-        if group.kind == KIND_UNKNOWN:
-            continue
-        for i, template in enumerate(_content_templates(group, settings)):
-            if template is None:
-                continue
-            if template is _CLIP:
-                clip.append((group, i))
-            else:
-                pairs.append((template, group.keys[i]))  # type: ignore[arg-type]
-                targets.append((group, i))
-    for (group, i), reply in zip(targets, node.batch_keyed(pairs)):
-        _receive(group, i, reply)
-    if clip:
-        _clip(node, clip, settings)
 
 
 def _content_templates(group: _Group, settings: ScanSettings) -> list[Template | str | None]:

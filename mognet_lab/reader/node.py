@@ -16,9 +16,9 @@ import redis.exceptions as rex
 
 from ..errors import MognetLabError, NotReadOnly
 from .translate import translate_error
-from .transport import KEY, Transport, compile_segments, pack_commands, pack_key
+from .transport import KEY, Stream, Transport, compile_segments, pack_commands, pack_key
 
-__all__ = ["ALLOWED_COMMANDS", "KEY", "Command", "Node", "Template"]
+__all__ = ["ALLOWED_COMMANDS", "KEY", "Command", "Node", "NodeStream", "Template"]
 
 # The complete list of what mognet_lab may send. None of these writes, deletes,
 # expires or refreshes a key.
@@ -204,9 +204,69 @@ class Node:
         self.scripting = True
         return True
 
+    def stream(self) -> NodeStream:
+        """A connection of its own for a pipelined walk (see :class:`NodeStream`)."""
+        try:
+            return NodeStream(self, Stream(self._client))
+        except (rex.RedisError, OSError) as exc:
+            raise translate_error(exc, self.label) from exc
+
     def close(self) -> None:
         """Release this node's connections."""
         self._client.close()
 
     def __repr__(self) -> str:
         return f"Node({self.label})"
+
+
+class NodeStream:
+    """Allowed commands written ahead of their replies on one connection of a node.
+
+    ``CLIENT NO-TOUCH`` (where the server has it) is switched on once for the
+    whole walk; the connection goes back to the pool only with it off again.
+    """
+
+    def __init__(self, node: Node, stream: Stream) -> None:
+        self.label, self._stream, self._no_touch = node.label, stream, node.no_touch
+        if self._no_touch:
+            self.send_commands([(b"CLIENT", b"NO-TOUCH", b"ON")])
+            self.read(1)
+
+    def send_grouped(self, groups: Sequence[tuple[Template, Sequence[bytes]]]) -> int:
+        """Each template on each of its keys; returns how many replies will come."""
+        payload = b"".join([b"".join([template.pack(key) for key in keys])
+                            for template, keys in groups])
+        return self._send(payload, sum(t.count * len(keys) for t, keys in groups))
+
+    def send_keyed(self, pairs: Sequence[tuple[Template, bytes]]) -> int:
+        payload = b"".join([template.pack(key) for template, key in pairs])
+        return self._send(payload, sum(template.count for template, _ in pairs))
+
+    def send_commands(self, commands: Sequence[Command]) -> int:
+        _check_allowed(commands)
+        return self._send(pack_commands(commands), len(commands))
+
+    def _send(self, payload: bytes, count: int) -> int:
+        if count:
+            try:
+                self._stream.send(payload, count)
+            except (rex.RedisError, OSError) as exc:
+                raise translate_error(exc, self.label) from exc
+        return count
+
+    def read(self, count: int) -> list[Any]:
+        if not count:
+            return []
+        try:
+            return self._stream.read(count)
+        except (rex.RedisError, OSError) as exc:
+            raise translate_error(exc, self.label) from exc
+
+    def close(self) -> None:
+        if self._no_touch and not self._stream.unread:
+            try:
+                self.send_commands([(b"CLIENT", b"NO-TOUCH", b"OFF")])
+                self.read(1)
+            except MognetLabError:
+                pass  # the connection is closed on the way out anyway
+        self._stream.close()

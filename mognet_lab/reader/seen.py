@@ -18,37 +18,48 @@ import numpy as np
 
 __all__ = ["SeenKeys"]
 
-_FIRST_RUN = 4096
+# The newest hashes live in a Python set (a fast test per key); it is sorted
+# into a NumPy run once it holds this many, so the runs stay few and large.
+_SET_LIMIT = 1 << 16
 
 
 class SeenKeys:
     """A growing set of key hashes with a vectorised membership test per batch."""
 
     def __init__(self) -> None:
+        self._recent: set[int] = set()
         self._runs: list[np.ndarray] = []  # sorted, unique, sizes decreasing
         self.count = 0
 
     def fresh(self, keys: Sequence[bytes]) -> list[bytes]:
         """The keys not seen before (first occurrence only); remember them."""
-        if not keys:
-            return []
-        hashes = np.fromiter((hash(key) for key in keys), dtype=np.int64, count=len(keys))
-        _, first = np.unique(hashes, return_index=True)
-        keep = np.zeros(len(keys), dtype=bool)
-        keep[first] = True
-        for run in self._runs:
-            places = np.searchsorted(run, hashes).clip(max=len(run) - 1)
-            keep &= run[places] != hashes
-        if not keep.any():
-            return []
-        self._add(np.sort(hashes[keep]))
-        return [key for key, kept in zip(keys, keep.tolist()) if kept]
+        recent, fresh, hashes = self._recent, [], []
+        for key in keys:
+            digest = hash(key)
+            if digest not in recent:
+                recent.add(digest)
+                fresh.append(key)
+                hashes.append(digest)
+        if self._runs and fresh:
+            array = np.array(hashes, dtype=np.int64)
+            old = np.zeros(len(array), dtype=bool)
+            for run in self._runs:
+                places = np.searchsorted(run, array).clip(max=len(run) - 1)
+                old |= run[places] == array
+            if old.any():
+                recent.difference_update(array[old].tolist())
+                fresh = [key for key, seen in zip(fresh, old.tolist()) if not seen]
+        self.count += len(fresh)
+        if len(recent) >= _SET_LIMIT:
+            self._spill()
+        return fresh
 
-    def _add(self, run: np.ndarray) -> None:
-        self.count += len(run)
+    def _spill(self) -> None:
+        run = np.sort(np.fromiter(self._recent, dtype=np.int64, count=len(self._recent)))
+        self._recent = set()
         runs = self._runs
         # Merge while the newest run is at least as large as the one before it:
         # each hash is merged O(log n) times in all.
-        while runs and len(runs[-1]) <= max(len(run), _FIRST_RUN):
+        while runs and len(runs[-1]) <= len(run):
             run = np.sort(np.concatenate([runs.pop(), run]), kind="mergesort")
         runs.append(run)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 from ..errors import MognetLabError, RedisUnavailable
 from .node import Node
 
-__all__ = ["read_server"]
+__all__ = ["ServerIdentity", "read_server", "server_identity"]
 
 _INFO_FIELDS = {
     "redis_version": "redis_version",
@@ -82,3 +82,37 @@ def _number_or_text(value: Any) -> Any:
     if isinstance(value, str) and value.lstrip("-").isdigit():
         return int(value)
     return value
+
+
+class ServerIdentity(NamedTuple):
+    """Which server process answered: its ``run_id`` and uptime (``None``: not told)."""
+
+    run_id: str | None
+    uptime_s: int | None
+
+    def same_process(self, later: ServerIdentity) -> bool:
+        """Whether ``later`` (read after this) comes from the same server process."""
+        if self.run_id is not None and later.run_id is not None:
+            return self.run_id == later.run_id
+        if self.uptime_s is not None and later.uptime_s is not None:
+            return later.uptime_s >= self.uptime_s
+        return True  # nothing to tell them apart by
+
+    def describe(self) -> str:
+        return f"run_id {self.run_id or '?'}, up {self.uptime_s if self.uptime_s is not None else '?'} s"
+
+
+def server_identity(node: Node) -> ServerIdentity:
+    """The node's server process as INFO server tells it (a refused INFO tells nothing)."""
+    try:
+        info = node.call("INFO", "server")
+    except RedisUnavailable:
+        raise
+    except MognetLabError:
+        return ServerIdentity(None, None)
+    if not isinstance(info, dict):
+        return ServerIdentity(None, None)
+    run_id, uptime = info.get("run_id"), info.get("uptime_in_seconds")
+    return ServerIdentity(run_id.decode() if isinstance(run_id, bytes) else
+                          (str(run_id) if run_id is not None else None),
+                          uptime if isinstance(uptime, int) else None)

@@ -20,7 +20,7 @@ try:
 except ImportError:  # pragma: no cover - redis-py's parser is the fallback
     hiredis = None  # type: ignore[assignment]
 
-__all__ = ["KEY", "pack_commands", "pack_key", "compile_segments", "Transport"]
+__all__ = ["KEY", "pack_commands", "pack_key", "compile_segments", "Transport", "Stream"]
 
 # Stands for "the key" in a command template (see compile_segments).
 KEY = object()
@@ -124,3 +124,71 @@ def _read_one(connection: Any) -> Any:
         return connection.read_response()
     except rex.ResponseError as error:
         return error
+
+
+class Stream:
+    """One connection taken from ``client``'s pool for a whole walk.
+
+    Requests are written ahead of their replies and the replies read back in
+    order, so the server works on the next request while the caller decodes
+    the last one. It never reconnects: a connection lost mid-walk is an error,
+    not a silent switch to another server process. Replies stay in one parser
+    across reads, since a read may receive the start of the next request's.
+    """
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._pool = client.connection_pool
+        self._connection = self._pool.get_connection("MOGNET_LAB_STREAM")
+        self._connection.connect()
+        self._sock = getattr(self._connection, "_sock", None)
+        self._reader = hiredis.Reader(replyError=rex.ResponseError) \
+            if hiredis is not None and self._sock is not None else None
+        self.unread = 0  # replies requested and not yet read
+
+    def send(self, payload: bytes, count: int) -> None:
+        """Write ``count`` packed commands; their replies are read later, in order."""
+        try:
+            if self._sock is not None:
+                self._sock.sendall(payload)
+            else:
+                self._connection.send_packed_command([payload])
+        except BaseException:
+            self.close(broken=True)
+            raise
+        self.unread += count
+
+    def read(self, count: int) -> list[Any]:
+        """The next ``count`` replies (error replies as ResponseError objects)."""
+        try:
+            replies = self._read(count)
+        except BaseException:
+            self.close(broken=True)
+            raise
+        self.unread -= count
+        return replies
+
+    def _read(self, count: int) -> list[Any]:
+        reader = self._reader
+        if reader is None:
+            return [_read_one(self._connection) for _ in range(count)]
+        replies: list[Any] = []
+        gets, append, recv = reader.gets, replies.append, self._sock.recv  # type: ignore[union-attr]
+        while len(replies) < count:
+            reply = gets()
+            if reply is False:
+                data = recv(_READ_SIZE)
+                if not data:
+                    raise rex.ConnectionError("Connection closed by server.")
+                reader.feed(data)
+                continue
+            append(reply)
+        return replies
+
+    def close(self, *, broken: bool = False) -> None:
+        """Give the connection back; one with replies still unread is closed instead."""
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        if broken or self.unread:
+            connection.disconnect()
+        self._pool.release(connection)

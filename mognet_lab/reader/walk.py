@@ -1,0 +1,115 @@
+"""Walk one node's keys of an app, keeping Redis busy while the caller decodes.
+
+Every batch takes two round trips (see :mod:`.fetch`), and the walk writes
+each request ahead of the replies it is still to read, on one connection of
+its own (:class:`~mognet_lab.reader.node.NodeStream`), in this order::
+
+    read  round two of batch i-1
+    read  round one of batch i (and a SCAN page)  -> send round two of batch i
+    send  round one of batch i+1 (and the next SCAN page)
+    yield batch i-1: the caller decodes it while Redis answers both requests
+
+One thread does it all: no prefetch thread competing for the GIL. SCAN asks
+for small pages (``scan_count``), so no single call keeps the server busy
+for long, and keys gather into batches of ``batch``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from ..keys import group_by_kind
+from ..raw import KindBatch
+from ..settings import ScanSettings
+from . import fetch
+from .node import Node, NodeStream
+from .seen import SeenKeys
+from .translate import translate_error
+
+__all__ = ["Walk"]
+
+
+class Walk:
+    """Batches of one node's keys of ``app``; ``complete`` is False once ``budget`` ran out.
+
+    Parameters
+    ----------
+    budget
+        Keys left to read across nodes (``None``: all); :attr:`budget` says
+        what is left afterwards.
+    """
+
+    def __init__(self, node: Node, app: str, pattern: str, settings: ScanSettings,
+                 seen: SeenKeys, budget: int | None) -> None:
+        self.node, self.app, self.pattern, self.settings = node, app, pattern, settings
+        self.seen, self.budget = seen, budget
+        self.complete = True
+        self._keys: list[bytes] = []
+        self._cursor: int | None = 0  # None once SCAN said it is done
+
+    def __iter__(self) -> Iterator[list[KindBatch]]:
+        stream = self.node.stream()
+        try:
+            yield from self._walk(stream)
+        finally:
+            stream.close()
+
+    def _walk(self, stream: NodeStream) -> Iterator[list[KindBatch]]:
+        self._send_scan(stream)
+        self._receive_scan(stream.read(1)[0])
+        first = self._send_first(stream)
+        second: tuple[fetch.SecondRound, int] | None = None
+        while first is not None or second is not None:
+            done = None
+            if second is not None:
+                done = second[0].receive(self.node, stream.read(second[1]))
+                second = None
+            if first is not None:
+                second = self._send_second(stream, *first)
+                first = self._send_first(stream)
+            if done is not None:
+                yield done  # decoded while Redis answers the requests in flight
+
+    def _send_first(self, stream: NodeStream) -> tuple[fetch.FirstRound, int, bool] | None:
+        """Round one of the next batch and, while keys run short, the next SCAN page."""
+        keys = self._take()
+        scanning = self._cursor is not None and len(self._keys) < self.settings.batch
+        if not keys and not scanning:
+            return None
+        first = fetch.FirstRound(group_by_kind(self.app, keys), self.settings)
+        count = stream.send_grouped(first.requests)
+        if scanning:
+            self._send_scan(stream)
+        return first, count, scanning
+
+    def _send_second(self, stream: NodeStream, first: fetch.FirstRound, count: int,
+                     scanning: bool) -> tuple[fetch.SecondRound, int]:
+        """Read round one (and its SCAN page); send round two."""
+        groups = first.receive(stream.read(count), self.node.label)
+        if scanning:
+            self._receive_scan(stream.read(1)[0])
+        fetch.resolve_types(self.node, groups)  # rare: on a connection of its own
+        second = fetch.SecondRound(groups, self.settings)
+        return second, stream.send_keyed(second.requests)
+
+    def _take(self) -> list[bytes]:
+        size = self.settings.batch if self.budget is None else min(self.settings.batch,
+                                                                    self.budget)
+        keys, self._keys = self._keys[:size], self._keys[size:]
+        if self.budget is not None:
+            self.budget -= len(keys)
+            if self.budget == 0 and (self._keys or self._cursor is not None):
+                self.complete = False
+                self._keys, self._cursor = [], None
+        return keys
+
+    def _send_scan(self, stream: NodeStream) -> None:
+        stream.send_commands([(b"SCAN", self._cursor, b"MATCH", self.pattern, b"COUNT",
+                               self.settings.scan_count)])
+
+    def _receive_scan(self, reply: Any) -> None:
+        if isinstance(reply, Exception):
+            raise translate_error(reply, self.node.label)
+        cursor, page = reply
+        self._cursor = None if int(cursor) == 0 else int(cursor)
+        self._keys.extend(self.seen.fresh(page))
