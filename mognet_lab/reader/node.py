@@ -14,7 +14,8 @@ from typing import Any, Sequence
 import redis
 import redis.exceptions as rex
 
-from ..errors import MognetLabError, NotReadOnly
+from ..errors import MognetLabError, NotReadOnly, RedisUnavailable
+from ..urls import censor_text
 from .translate import translate_error
 from .transport import KEY, Stream, Transport, compile_segments, pack_commands, pack_key
 
@@ -251,7 +252,7 @@ class NodeStream:
             try:
                 self._stream.send(payload, count)
             except (rex.RedisError, OSError) as exc:
-                raise translate_error(exc, self.label) from exc
+                raise self._lost(exc) from exc
         return count
 
     def read(self, count: int) -> list[Any]:
@@ -260,7 +261,18 @@ class NodeStream:
         try:
             return self._stream.read(count)
         except (rex.RedisError, OSError) as exc:
-            raise translate_error(exc, self.label) from exc
+            raise self._lost(exc) from exc
+
+    def _lost(self, exc: BaseException) -> MognetLabError:
+        error = translate_error(exc, self.label)
+        if not isinstance(error, RedisUnavailable):
+            return error
+        # Never carried on over a new connection: that may be another server process.
+        return RedisUnavailable(
+            f"Lost the connection to Redis at {self.label} during the scan "
+            f"({censor_text(str(exc)) or type(exc).__name__}): the server stopped, restarted "
+            "or stalled, so no snapshot is made from part of its keys. Scan again once it "
+            "answers.")
 
     def close(self) -> None:
         if self._no_touch and not self._stream.unread:
