@@ -40,8 +40,12 @@ class ScanSettings:
     max_fetch_bytes
         A value's contents larger than this are measured from their size, first
         ``head_bytes`` and gzip trailer instead of being decompressed whole
-        (``raw_bytes_source`` says ``gzip_trailer``); where the server runs
-        read-only scripts (Redis 7+), only those bytes are transferred.
+        (``raw_bytes_source`` says ``gzip_trailer``).
+    server_clip_bytes
+        Contents larger than this are clipped by the server where it runs
+        read-only scripts (Redis 7+): only their size, head and trailer are
+        transferred. Smaller ones are fetched whole and clipped here, which
+        costs the server less than a script call.
     """
 
     batch: int = 1000
@@ -53,6 +57,7 @@ class ScanSettings:
     max_members_per_call: int = 10_000
     max_hash_fields: int = 10_000
     max_fetch_bytes: int = 4 << 10
+    server_clip_bytes: int = 64 << 10
 
     def __post_init__(self) -> None:
         if not isinstance(self.batch, int) or not 1 <= self.batch <= 100_000:
@@ -64,7 +69,7 @@ class ScanSettings:
         ):
             raise bad_option("memory_samples", self.memory_samples, "None or an integer >= 0")
         for name in ("scan_count", "decompress_cap", "head_bytes", "max_members_per_call",
-                     "max_hash_fields", "max_fetch_bytes"):
+                     "max_hash_fields", "max_fetch_bytes", "server_clip_bytes"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise bad_option(name, value, "a positive integer")

@@ -194,16 +194,41 @@ def _only_mognet_value_fields(group: _Group, i: int) -> bool:
 
 
 def _clip(node: Node, items: list[tuple[_Group, int]], settings: ScanSettings) -> None:
-    """Large contents: size, head and trailer only (clipped by the server when it runs
-    scripts, else here after fetching them whole), so both paths decode alike."""
-    keys = [group.keys[i] for group, i in items]
+    """Large contents: size, head and trailer only, so every path decodes alike.
+
+    Up to ``server_clip_bytes`` they are fetched whole and clipped here (a
+    script call costs the server more than sending them); past it the server
+    clips them where it runs scripts, in calls of about ``_CLIP_CALL_BYTES``
+    of contents each, so that no call keeps it busy for long.
+    """
     head = settings.head_bytes
-    if not node.scripting:
-        for (group, i), reply in zip(items, node.batch_keyed([(_CONTENTS, k) for k in keys])):
-            _receive(group, i, Clipped(len(reply), reply[:head], reply[-4:]) if reply else None)
-        return
-    for (group, i), reply in zip(items, node.clip_contents(keys, head)):
-        _receive(group, i, Clipped(int(reply[0]), reply[1], reply[2]) if reply else None)
+    local = [(g, i) for g, i in items if not node.scripting or
+             g.columns[3][i] <= settings.server_clip_bytes]
+    replies = node.batch_keyed([(_CONTENTS, g.keys[i]) for g, i in local])
+    for (group, i), reply in zip(local, replies):
+        _receive(group, i, Clipped(len(reply), reply[:head], reply[-4:]) if reply else None)
+    remote = [(g, i) for g, i in items if node.scripting and
+              g.columns[3][i] > settings.server_clip_bytes]
+    for call in _calls_by_size(remote):
+        found = node.clip_contents([group.keys[i] for group, i in call], head)
+        for (group, i), reply in zip(call, found):
+            _receive(group, i, Clipped(int(reply[0]), reply[1], reply[2]) if reply else None)
+
+
+_CLIP_CALL_BYTES = 1 << 20
+
+
+def _calls_by_size(items: list[tuple[_Group, int]]) -> list[list[tuple[_Group, int]]]:
+    calls: list[list[tuple[_Group, int]]] = []
+    size = _CLIP_CALL_BYTES
+    for group, i in items:
+        stored = group.columns[3][i]
+        if size + stored > _CLIP_CALL_BYTES:
+            calls.append([])
+            size = 0
+        calls[-1].append((group, i))
+        size += stored
+    return calls
 
 
 def _receive(group: _Group, i: int, reply: Any) -> None:
