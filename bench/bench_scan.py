@@ -129,6 +129,7 @@ class Measured:
     redis_cpu_s: float
     commands_usec: float  # INFO commandstats: server time inside commands
     pings_ms: list[float]
+    slow: list[tuple[int, str]]  # SLOWLOG: server calls over 1 ms (microseconds, command)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -193,13 +194,16 @@ class Bench:
     def measure(self, run: Callable[[], dict[str, Any]]) -> Measured:
         # Reset on the benchmark's own server only: the command time of each contender.
         self.client.config_resetstat()
+        self.client.slowlog_reset()
         cpu = self.redis_cpu_s()
         with Pinger(self.server.url) as pinger:
             began = time.perf_counter()
             extra = run()
             wall = extra.pop("wall_s", None) or (time.perf_counter() - began)
+        slow = [(int(entry["duration"]), _command_name(entry["command"]))
+                for entry in self.client.slowlog_get(10_000)]
         return Measured(wall, self.redis_cpu_s() - cpu, self.commands_usec(),
-                        pinger.samples, extra)
+                        pinger.samples, slow, extra)
 
     def idle_pings(self, seconds: float = 3.0) -> list[float]:
         with Pinger(self.server.url) as pinger:
@@ -231,6 +235,24 @@ class Bench:
         wall = time.perf_counter() - began
         sampled = re.search(r"Sampled (\d+) keys", done.stdout)
         return {"wall_s": wall, "sampled": int(sampled.group(1)) if sampled else None}
+
+
+def _command_name(command: Any) -> str:
+    text = command.decode("utf-8", "replace") if isinstance(command, bytes) else str(command)
+    return " ".join(text.split()[:2]) if text.upper().startswith(("MEMORY", "OBJECT")) \
+        else text.split(" ", 1)[0]
+
+
+def _slow(runs: list[Measured]) -> str:
+    calls = [call for run in runs for call in run.slow]
+    if not calls:
+        return "none (all rounds)"
+    by_command: dict[str, list[int]] = {}
+    for usec, name in calls:
+        by_command.setdefault(name.upper(), []).append(usec)
+    worst = ", ".join(f"{name} x{len(times)} (max {max(times) / 1000:.1f} ms)"
+                      for name, times in sorted(by_command.items(), key=lambda i: -len(i[1])))
+    return f"{len(calls) / len(runs):.0f} per run: {worst}"
 
 
 def _child(script: str, job: dict[str, Any]) -> dict[str, Any]:
@@ -315,6 +337,8 @@ def report(bench: Bench, runs: dict[str, list[Measured]], idle: list[float]) -> 
           f"imports and connection {base:,.0f} MiB)")
     _line("frame memory", f"{frames:,.0f} MiB (peak = imports + {(peak - base) / frames:.2f}x "
           "frames; target <= 1.3)")
+    for name, measured in runs.items():
+        _line(f"server calls > 1 ms, {name}", _slow(measured))
     _line("PING idle", _pings(idle))
     for name, measured in runs.items():
         _line(f"PING during {name}", _pings([p for r in measured for p in r.pings_ms]))
@@ -330,6 +354,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["MOGNET_LAB_REDIS_SERVER"] = args.redis_server
     with EmbeddedRedis() as server:
         bench = Bench(server, args)
+        # The benchmark's own server logs every call over 1 ms (SLOWLOG), per contender.
+        bench.client.config_set("slowlog-log-slower-than", 1000)
+        bench.client.config_set("slowlog-max-len", 10_000)
         if args.taskset:
             subprocess.run(["taskset", "-pc", args.taskset, str(bench.pid)], check=True,
                            capture_output=True)

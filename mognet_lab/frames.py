@@ -26,6 +26,9 @@ _FAMILY = (("value", "value_memory_bytes"), ("children", "children_memory_bytes"
            ("metadata", "metadata_memory_bytes"))
 
 
+_ORDER = ("keys", "values", "children", "metadata", "states", "server", "results")
+
+
 def _chunked(found: Columns | ChunkedFrame, name: str, consume: bool) -> ChunkedFrame:
     if isinstance(found, ChunkedFrame):
         return found
@@ -62,9 +65,10 @@ def build_frames(columns: Mapping[str, Columns | ChunkedFrame],
         sizes.length else pd.DataFrame({"result_id": [], "member_count": []})
     frames["results"] = _results(columns.get("results"), frames, set_sizes, consume)
     # SCAN order is arbitrary; a stable order makes snapshots comparable.
-    frames["keys"] = _sorted(frames["keys"], ["key"])
-    frames["results"] = _sorted(frames["results"], ["created", "result_id"])
-    return frames
+    # Popped first: each unsorted frame is freed column by column as it is sorted.
+    frames["keys"] = _sorted(frames.pop("keys"), ["key"])
+    frames["results"] = _sorted(frames.pop("results"), ["created", "result_id"])
+    return {name: frames[name] for name in _ORDER}
 
 
 def _sorted(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
