@@ -170,12 +170,16 @@ class Collector:
 
     def _add_results(self, batch: KindBatch, ttls: list[float | None]) -> None:
         fast = [i for i, data in enumerate(batch.data) if data.__class__ is tuple]
-        everything: tuple[list[Any], ...] = (batch.owners, batch.data, ttls, batch.memory_bytes)
+        everything: tuple[list[Any], ...] = (batch.owners, batch.data, ttls, batch.memory_bytes,
+                                             batch.errors)
         rows = everything if len(fast) == len(batch) else \
             tuple([column[i] for i in fast] for column in everything)
         if fast:
             columns = self._results.decode_rows([owner or "" for owner in rows[0]], rows[1])
             columns["ttl_s"], columns["memory_bytes"] = list(rows[2]), list(rows[3])
+            if any(rows[4]):  # what the reader could not read (a field too large)
+                columns["error"] = [_join(error, note) for error, note
+                                    in zip(rows[4], columns["error"])]
             self.columns("results").extend(columns, len(fast))
         if len(fast) < len(batch):
             chosen = set(fast)

@@ -41,6 +41,20 @@ class ScanSettings:
         A value's contents larger than this are measured from their size, first
         ``head_bytes`` and gzip trailer instead of being decompressed whole
         (``raw_bytes_source`` says ``gzip_trailer``).
+    max_field_bytes
+        A hash field longer than this (a result's ``request_kwargs_repr``, a
+        value's ``encoding``) is not read; an error cell gives its length.
+    max_key_bytes
+        A hash Redis puts above this many bytes (MEMORY USAGE) is not read
+        whole; an error cell says how big it is. Value contents are measured
+        from their head and trailer whatever their size.
+    max_batch_bytes
+        About this many reply bytes per round trip at most: they sit in the
+        server's output buffer (counted in ``used_memory``) until read, so a
+        scan of a nearly full Redis must not let them pile up.
+    max_edges_per_parent
+        At most this many children of one parent are kept (read in SSCAN
+        pages); ``children_count`` still gives the set's true size.
     server_clip_bytes
         Contents larger than this are clipped by the server where it runs
         read-only scripts (Redis 7+): only their size, head and trailer are
@@ -58,6 +72,10 @@ class ScanSettings:
     max_hash_fields: int = 10_000
     max_fetch_bytes: int = 4 << 10
     server_clip_bytes: int = 64 << 10
+    max_field_bytes: int = 1 << 20
+    max_key_bytes: int = 16 << 20
+    max_batch_bytes: int = 8 << 20
+    max_edges_per_parent: int = 10_000
 
     def __post_init__(self) -> None:
         if not isinstance(self.batch, int) or not 1 <= self.batch <= 100_000:
@@ -69,7 +87,9 @@ class ScanSettings:
         ):
             raise bad_option("memory_samples", self.memory_samples, "None or an integer >= 0")
         for name in ("scan_count", "decompress_cap", "head_bytes", "max_members_per_call",
-                     "max_hash_fields", "max_fetch_bytes", "server_clip_bytes"):
+                     "max_hash_fields", "max_fetch_bytes", "server_clip_bytes",
+                     "max_field_bytes", "max_key_bytes", "max_batch_bytes",
+                     "max_edges_per_parent"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise bad_option(name, value, "a positive integer")

@@ -1,52 +1,44 @@
 """Read a batch of keys, grouped by kind, in two pipelined round trips.
 
-Round one asks every key's TTL, memory and size (and a result's Mognet
-fields, which are bounded); round two fetches what round one showed is safe
-to fetch: hash fields, set members, value contents (clipped server-side when
-very large). Keys of one kind share one command template, so each reply
+Round one asks every key's TTL, memory, size and the byte length of its
+large fields; round two fetches what round one showed fits the byte limits
+(:mod:`.plan`). Keys of one kind share one command template, so each reply
 column is a slice of the batch's replies (``replies[j::count]``), never an
 object per key; the columns are handed on raw, as
-:class:`~mognet_lab.raw.KindBatch`.
+:class:`~mognet_lab.raw.KindBatch`. Round two on the walk's own connection
+carries at most ``max_batch_bytes`` of replies; the rest of a heavy batch,
+large values and large sets are read on other connections of the node.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any, Mapping
 
 import redis.exceptions as rex
 
-from ..format import RESULT_FIELDS
-from ..keys import KIND_CHILDREN, KIND_RESULT, KIND_UNKNOWN, KIND_VALUE
+from ..keys import KIND_CHILDREN, KIND_UNKNOWN, KIND_VALUE
 from ..raw import Clipped, KindBatch
 from ..settings import ScanSettings
 from .node import KEY, Node, Template
+from .plan import (
+    CLIP,
+    EXPECTED_TYPE,
+    HGETALL,
+    HMGET_META,
+    Ask,
+    first_round,
+    second_round,
+    too_many_fields,
+)
 from .translate import is_permission_error, translate_error
 
 __all__ = ["FirstRound", "SecondRound", "fetch_batch", "resolve_types", "read_large_sets",
            "EXPECTED_TYPE"]
 
-EXPECTED_TYPE = {"result": "hash", "value": "hash", "children": "set",
-                 "metadata": "hash", "state": "hash"}
-_RESULT_FIELDS = tuple(name.encode() for name in RESULT_FIELDS)
-_VALUE_META = (b"encoding", b"content_type")
-_SIZE = {KIND_UNKNOWN: (b"TYPE", KEY), KIND_CHILDREN: (b"SCARD", KEY)}
-_EXTRA = {KIND_RESULT: ((b"HMGET", KEY, *_RESULT_FIELDS),),
-          KIND_VALUE: ((b"HSTRLEN", KEY, b"contents"), (b"HMGET", KEY, *_VALUE_META),
-                       (b"OBJECT", b"ENCODING", KEY))}
-_SECOND = {name: Template((name, KEY)) for name in (b"HGETALL", b"SMEMBERS", b"TYPE")}
+_TYPE = Template((b"TYPE", KEY))
 _CONTENTS = Template((b"HGET", KEY, b"contents"))
-_CLIP = "clip"
 Groups = Mapping[str, "tuple[list[bytes], list[str | None]]"]
-
-
-@lru_cache(maxsize=64)
-def _first_round(kind: str, samples: int | None) -> Template:
-    """Round one for a key of ``kind``: TTL, memory, size (and bounded fields)."""
-    memory = (b"MEMORY", b"USAGE", KEY) if samples is None else \
-        (b"MEMORY", b"USAGE", KEY, b"SAMPLES", samples)
-    return Template((b"PTTL", KEY), memory, _SIZE.get(kind, (b"HLEN", KEY)),
-                    *_EXTRA.get(kind, ()))
+Target = "tuple[_Group, int, Ask]"
 
 
 class _Group:
@@ -68,12 +60,15 @@ class _Group:
         self.columns = [kept(column) for column in self.columns]
         self.types, self.errors, self.data = kept(self.types), kept(self.errors), kept(self.data)
 
+    def first(self, i: int) -> list[Any]:
+        return [column[i] for column in self.columns]
+
 
 class FirstRound:
     """Round one of a batch, packed; :meth:`receive` turns its replies into groups."""
 
     def __init__(self, groups: Groups, settings: ScanSettings) -> None:
-        self.plans = [(kind, keys, owners, _first_round(kind, settings.memory_samples))
+        self.plans = [(kind, keys, owners, first_round(kind, settings.memory_samples))
                       for kind, (keys, owners) in groups.items() if keys]
         self.requests = [(template, keys) for _, keys, _, template in self.plans]
 
@@ -91,30 +86,53 @@ class FirstRound:
 
 
 class SecondRound:
-    """Round two of a batch: what round one showed is safe to fetch."""
+    """Round two of a batch: what round one showed is safe to fetch.
+
+    :attr:`requests` go on the walk's connection, up to ``max_batch_bytes``
+    of replies; the rest waits for :meth:`receive`.
+    """
 
     def __init__(self, groups: list[_Group], settings: ScanSettings) -> None:
         self.groups, self.settings = groups, settings
-        self.requests: list[tuple[Template, bytes]] = []
-        self._targets: list[tuple[_Group, int]] = []
+        self._streamed: list[tuple[_Group, int, Ask]] = []
+        self._later: list[tuple[_Group, int, Ask]] = []
         self._clip: list[tuple[_Group, int]] = []
+        budget = settings.max_batch_bytes
         for group in groups:
             if group.kind == KIND_UNKNOWN:
                 continue
-            for i, template in enumerate(_content_templates(group, settings)):
-                if template is _CLIP:
+            for i, error in enumerate(group.errors):
+                if error is not None:
+                    continue
+                ask, group.errors[i] = second_round(group.kind, group.first(i), settings)
+                if ask is CLIP:
                     self._clip.append((group, i))
-                elif template is not None:
-                    self.requests.append((template, group.keys[i]))  # type: ignore[arg-type]
-                    self._targets.append((group, i))
+                elif isinstance(ask, Ask):
+                    budget -= ask.bytes
+                    (self._streamed if budget >= 0 else self._later).append((group, i, ask))
+        self.requests = [(ask.template, group.keys[i]) for group, i, ask in self._streamed]
 
     def receive(self, node: Node, replies: list[Any]) -> list[KindBatch]:
-        """Keep the replies, read what needs its own calls (large values and sets, on
-        other connections of ``node``) and hand the batch on."""
-        for (group, i), reply in zip(self._targets, replies):
-            _receive(group, i, reply)
+        """Keep the replies, read the rest on other connections of ``node`` (the
+        requests past the byte budget, large values and large sets), and hand the
+        batch on."""
+        retry: list[tuple[_Group, int, Ask]] = []
+        for (group, i, ask), reply in zip(self._streamed, replies):
+            _take(group, i, ask, reply, retry)
+        for part in _by_bytes(self._later, self.settings.max_batch_bytes):
+            found = node.batch_keyed([(ask.template, group.keys[i]) for group, i, ask in part])
+            for (group, i, ask), reply in zip(part, found):
+                _take(group, i, ask, reply, retry)
         if self._clip:
             _clip(node, self._clip, self.settings)
+        for group, i, _ in retry:
+            if group.columns[2][i] > self.settings.max_hash_fields:
+                group.errors[i] = too_many_fields(group.columns[2][i], self.settings)
+        retry = [(group, i, ask) for group, i, ask in retry if group.errors[i] is None]
+        if retry:  # results with fields Mognet does not write: read whole (bytes bounded)
+            found = node.batch_keyed([(HGETALL, group.keys[i]) for group, i, _ in retry])
+            for (group, i, _), reply in zip(retry, found):
+                _take(group, i, Ask(HGETALL, 0, "pairs"), reply, [])
         return read_large_sets(node, [_finish(group) for group in self.groups], self.settings)
 
 
@@ -153,44 +171,56 @@ def resolve_types(node: Node, groups: list[_Group]) -> None:
             continue
         wrong.extend((group, i) for i, size in enumerate(group.columns[2])
                      if size.__class__ is rex.ResponseError)
-    pairs = [(_SECOND[b"TYPE"], group.keys[i]) for group, i in wrong]
-    for (group, i), found in zip(wrong, node.batch_keyed(pairs)):
+    for (group, i), found in zip(wrong, node.batch_keyed([(_TYPE, g.keys[i]) for g, i in wrong])):
         group.types[i] = _text(found)
         group.errors[i] = f"expected a {group.expected} for a {group.kind} key, " \
                           f"found a {group.types[i]}"
 
 
-def _content_templates(group: _Group, settings: ScanSettings) -> list[Template | str | None]:
-    """Per key of ``group``: what round two asks (None: nothing)."""
-    kind, sizes, errors = group.kind, group.columns[2], group.errors
-    if kind == KIND_CHILDREN:
-        limit = settings.max_members_per_call
-        return [None if error is not None else _SECOND[b"SMEMBERS"] if size <= limit else None
-                for size, error in zip(sizes, errors)]
-    out: list[Template | str | None] = []
-    for i, size in enumerate(sizes):
-        if errors[i] is not None:
-            out.append(None)
-        elif kind == KIND_RESULT and size <= len(row := group.columns[3][i]) - row.count(None):
-            group.data[i] = row  # only Mognet's fields: round one has them all
-            out.append(None)
-        elif size > settings.max_hash_fields:
-            errors[i] = (f"hash has {size} fields, more than max_hash_fields="
-                         f"{settings.max_hash_fields}: not read")
-            out.append(None)
-        elif kind == KIND_VALUE and _only_mognet_value_fields(group, i):
-            out.append(_CLIP if group.columns[3][i] > settings.max_fetch_bytes else _CONTENTS)
-        else:
-            out.append(_SECOND[b"HGETALL"])
-    return out
+def _take(group: _Group, i: int, ask: Ask, reply: Any, retry: list[Any]) -> None:
+    """Keep one round-two reply in the form the decoders take."""
+    if reply.__class__ is rex.ResponseError:
+        group.errors[i] = f"could not be read: {reply}"
+        return
+    form = ask.form
+    if form in ("row", "row_no_kwargs"):
+        found = len(reply) - reply.count(None)
+        if form == "row" and group.columns[2][i] > found and found:
+            retry.append((group, i, ask))  # fields Mognet does not write
+            return
+        if not found:
+            group.types[i] = "none"  # vanished since round one
+            return
+        if form == "row_no_kwargs" and group.columns[2][i] > found + 1:
+            group.errors[i] = f"{group.errors[i]}; fields Mognet does not write: not read"
+        group.data[i] = tuple(reply) if form == "row" else (*reply, None)
+    elif form == "value":
+        if reply[0] is None:
+            group.types[i] = "none"
+            return
+        group.data[i] = {name: value for name, value in
+                         zip((b"contents", b"encoding", b"content_type"), reply)
+                         if value is not None}
+    elif not reply:
+        # Round one saw fields or members; now there are none: the key expired or
+        # was deleted in between. Like a key gone before round one, it is left out
+        # rather than reported as a broken key.
+        group.types[i] = "none"
+    else:
+        group.data[i] = _pairs(reply) if form == "pairs" else reply
 
 
-def _only_mognet_value_fields(group: _Group, i: int) -> bool:
-    """Whether HGET of ``contents`` gets everything: no other or missing fields."""
-    size, stored, meta = group.columns[2][i], group.columns[3][i], group.columns[4][i]
-    if not isinstance(stored, int) or not isinstance(meta, list) or stored == 0:
-        return False
-    return size == 1 + sum(value is not None for value in meta)
+def _by_bytes(items: list[tuple[_Group, int, Ask]], limit: int) -> list[list[Any]]:
+    """``items`` in consecutive parts of at most ``limit`` reply bytes (at least one each)."""
+    parts: list[list[Any]] = []
+    size = limit
+    for item in items:
+        if size + item[2].bytes > limit:
+            parts.append([])
+            size = 0
+        parts[-1].append(item)
+        size += item[2].bytes
+    return parts
 
 
 def _clip(node: Node, items: list[tuple[_Group, int]], settings: ScanSettings) -> None:
@@ -198,74 +228,46 @@ def _clip(node: Node, items: list[tuple[_Group, int]], settings: ScanSettings) -
 
     Up to ``server_clip_bytes`` they are fetched whole and clipped here (a
     script call costs the server more than sending them); past it the server
-    clips them where it runs scripts, in calls of about ``_CLIP_CALL_BYTES``
-    of contents each, so that no call keeps it busy for long.
+    clips them where it runs scripts, in calls of about 1 MiB of contents
+    each, so that no call keeps it busy for long.
     """
     head = settings.head_bytes
+    metas = node.batch_keyed([(HMGET_META, group.keys[i]) for group, i in items])
     local = [(g, i) for g, i in items if not node.scripting or
              g.columns[3][i] <= settings.server_clip_bytes]
-    replies = node.batch_keyed([(_CONTENTS, g.keys[i]) for g, i in local])
-    for (group, i), reply in zip(local, replies):
-        _receive(group, i, Clipped(len(reply), reply[:head], reply[-4:]) if reply else None)
-    remote = [(g, i) for g, i in items if node.scripting and
-              g.columns[3][i] > settings.server_clip_bytes]
-    for call in _calls_by_size(remote):
-        found = node.clip_contents([group.keys[i] for group, i in call], head)
-        for (group, i), reply in zip(call, found):
-            _receive(group, i, Clipped(int(reply[0]), reply[1], reply[2]) if reply else None)
-
-
-_CLIP_CALL_BYTES = 1 << 20
-
-
-def _calls_by_size(items: list[tuple[_Group, int]]) -> list[list[tuple[_Group, int]]]:
-    calls: list[list[tuple[_Group, int]]] = []
-    size = _CLIP_CALL_BYTES
-    for group, i in items:
-        stored = group.columns[3][i]
-        if size + stored > _CLIP_CALL_BYTES:
-            calls.append([])
-            size = 0
-        calls[-1].append((group, i))
-        size += stored
-    return calls
-
-
-def _receive(group: _Group, i: int, reply: Any) -> None:
-    """Keep a round-two reply; an empty one means the key vanished since round one."""
-    if reply is None or (isinstance(reply, list) and not reply):
-        # Round one saw contents / fields / members; now there are none: the key
-        # expired or was deleted in between. Like a key gone before round one,
-        # it is left out rather than reported as a broken key.
-        group.types[i] = "none"
-    group.data[i] = reply
+    clipped: dict[tuple[int, int], Any] = {}
+    for (group, i), reply in zip(local, node.batch_keyed([(_CONTENTS, g.keys[i])
+                                                          for g, i in local])):
+        clipped[id(group), i] = Clipped(len(reply), reply[:head], reply[-4:]) if reply else None
+    remote = [(g, i, Ask(_CONTENTS, g.columns[3][i], "clip")) for g, i in items
+              if node.scripting and g.columns[3][i] > settings.server_clip_bytes]
+    for part in _by_bytes(remote, 1 << 20):
+        found = node.clip_contents([group.keys[i] for group, i, _ in part], head)
+        for (group, i, _), reply in zip(part, found):
+            clipped[id(group), i] = Clipped(int(reply[0]), reply[1], reply[2]) if reply else None
+    for (group, i), meta in zip(items, metas):
+        contents = clipped.get((id(group), i))
+        if contents is None or meta.__class__ is rex.ResponseError:
+            group.types[i] = "none"  # vanished since round one
+            continue
+        group.data[i] = {b"contents": contents, **{name: value for name, value in
+                                                   zip((b"encoding", b"content_type"), meta)
+                                                   if value is not None}}
 
 
 def _finish(group: _Group) -> KindBatch:
     """The group's columns as a :class:`KindBatch`, vanished keys left out."""
     if "none" in group.types:
         group.keep([rtype != "none" for rtype in group.types])
-    kind, columns = group.kind, group.columns
-    data = group.data
-    for i, value in enumerate(data):
-        if value.__class__ is rex.ResponseError:
-            group.errors[i], data[i] = f"could not be read: {value}", None
-        elif kind == KIND_RESULT and value is columns[3][i]:
-            data[i] = tuple(value)
-        elif kind == KIND_VALUE and group.errors[i] is None and not isinstance(value, list):
-            # Round one read encoding and content_type; round two the contents.
-            meta = {k: v for k, v in zip(_VALUE_META, columns[4][i]) if v is not None}
-            data[i] = meta | ({b"contents": value} if value is not None else {})
-        elif isinstance(value, list) and group.expected == "hash":
-            data[i] = _pairs(value)
-    sizes = columns[2]
+    columns, sizes = group.columns, group.columns[2]
+    encodings = [None if e is None or isinstance(e, Exception) else _text(e)
+                 for e in columns[6]] if group.kind == KIND_VALUE else []
     return KindBatch(
-        kind=kind, keys=group.keys, owners=group.owners, pttl_ms=[_int(p) for p in columns[0]],
-        memory_bytes=[_int(m) for m in columns[1]],
+        kind=group.kind, keys=group.keys, owners=group.owners,
+        pttl_ms=[_int(p) for p in columns[0]], memory_bytes=[_int(m) for m in columns[1]],
         member_counts=[s if s.__class__ is int else None for s in sizes],
-        redis_types=[t or "none" for t in group.types], data=data, errors=group.errors,
-        redis_encodings=[None if e is None or isinstance(e, Exception) else _text(e)
-                         for e in columns[5]] if kind == KIND_VALUE else [])
+        redis_types=[t or "none" for t in group.types], data=group.data, errors=group.errors,
+        redis_encodings=encodings)
 
 
 def _pairs(flat: list[Any]) -> dict[bytes, Any]:
@@ -283,7 +285,8 @@ def _text(raw: Any) -> str:
 
 def read_large_sets(node: Node, batches: list[KindBatch], settings: ScanSettings
                     ) -> list[KindBatch]:
-    """Children sets too large for one SMEMBERS, read in SSCAN pages."""
+    """Children sets too large for one SMEMBERS, read in SSCAN pages up to
+    ``max_edges_per_parent`` members (``member_counts`` keeps SCARD's count)."""
     for batch in batches:
         if batch.kind != KIND_CHILDREN:
             continue
@@ -291,15 +294,21 @@ def read_large_sets(node: Node, batches: list[KindBatch], settings: ScanSettings
                                                         batch.redis_types)):
             if members is None and error is None and rtype == "set":
                 batch.data[i] = _sscan_members(node, batch.keys[i], settings)
+                count = batch.member_counts[i]
+                if count is not None and len(batch.data[i]) < count:
+                    batch.errors[i] = (f"set has {count} members, more than "
+                                       f"max_edges_per_parent={settings.max_edges_per_parent}:"
+                                       f" {len(batch.data[i])} of them kept")
     return batches
 
 
 def _sscan_members(node: Node, key: bytes, settings: ScanSettings) -> list[bytes]:
-    # Pages keep each call short on sets with very many children.
-    cursor, members = 0, []
+    # Pages keep each call short on sets with very many children; reading stops
+    # once enough members are kept.
+    cursor, members = 0, {}
+    limit = settings.max_edges_per_parent
     while True:
-        cursor, page = node.call("SSCAN", key, cursor, "COUNT", settings.batch)
-        members.extend(page)
-        if int(cursor) == 0:
-            return list(dict.fromkeys(members))
-
+        cursor, page = node.call("SSCAN", key, cursor, "COUNT", settings.scan_count)
+        members.update(dict.fromkeys(page))
+        if int(cursor) == 0 or len(members) >= limit:
+            return list(members)[:limit]

@@ -1,0 +1,116 @@
+"""What one key may pull is bounded by bytes, whatever its shape (a real redis-server)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import uuid
+from typing import Any, Callable
+
+import pandas as pd
+import pytest
+import redis
+
+import mognet_lab
+
+MIB = 1 << 20
+
+
+def _result(client: redis.Redis, app: str, **extra: Any) -> str:
+    rid = str(uuid.uuid4())
+    fields = {"id": json.dumps(rid), "name": '"t.big"', "state": '"SUCCESS"',
+              "number_of_starts": "1", "number_of_stops": "1", **extra}
+    client.hset(f"{app}.mognet.result.{rid}", mapping=fields)
+    return rid
+
+
+def _sent(client: redis.Redis, action: Callable[[], Any]) -> tuple[Any, int]:
+    """``action()`` and the bytes the server sent meanwhile (this test's server only)."""
+    before = client.info("stats")["total_net_output_bytes"]
+    found = action()
+    return found, client.info("stats")["total_net_output_bytes"] - before
+
+
+def _scan(url: str, app: str, **settings: Any) -> mognet_lab.Snapshot:
+    lab = mognet_lab.connect(url, app=app)
+    try:
+        return lab.scan(progress=False, settings=mognet_lab.ScanSettings(**settings))
+    finally:
+        lab.close()
+
+
+def test_huge_request_kwargs_repr_is_measured_not_read(redis_url: str, client: redis.Redis,
+                                                       app_name: str) -> None:
+    big = _result(client, app_name, request_kwargs_repr=json.dumps("x" * (3 * MIB)))
+    small = _result(client, app_name, request_kwargs_repr='"a=1"')
+    snapshot, sent = _sent(client, lambda: _scan(redis_url, app_name))
+    results = snapshot.results.set_index("result_id")
+    assert pd.isna(results.loc[big, "request_kwargs_repr"])
+    assert "request_kwargs_repr' of 3145730 bytes" in results.loc[big, "error"]
+    assert results.loc[big, "state"] == "SUCCESS"  # the rest of the row is read
+    assert results.loc[small, "request_kwargs_repr"] == "a=1"
+    assert sent < MIB  # the 3 MB field never crossed the wire
+
+
+def test_hash_past_max_key_bytes_is_not_read_whole(redis_url: str, client: redis.Redis,
+                                                   app_name: str) -> None:
+    rid = _result(client, app_name)
+    key = f"{app_name}.mognet.result.{rid}/metadata"
+    client.hset(key, mapping={f"f{i}": json.dumps("y" * 10_000) for i in range(300)})
+    snapshot, sent = _sent(client, lambda: _scan(redis_url, app_name, max_key_bytes=MIB))
+    row = snapshot.metadata.set_index("result_id").loc[rid]
+    assert "more than max_key_bytes=1048576: not read" in row["error"]
+    assert "about" in row["error"]
+    assert sent < 200_000  # 3 MB of fields stayed on the server
+    assert _scan(redis_url, app_name).metadata.set_index("result_id").loc[rid, "field_count"] \
+        == 300  # under the default limit it is read
+
+
+def test_value_with_an_extra_field_never_pulls_huge_contents(redis_url: str,
+                                                             client: redis.Redis,
+                                                             app_name: str) -> None:
+    rid = _result(client, app_name)
+    contents = gzip.compress(os.urandom(3 * MIB), compresslevel=1)
+    client.hset(f"{app_name}.mognet.result.{rid}/value",
+                mapping={"contents": contents, "encoding": '"gzip"',
+                         "content_type": '"application/json"', "extra": "1"})
+    snapshot, sent = _sent(client, lambda: _scan(redis_url, app_name, max_key_bytes=MIB))
+    value = snapshot.values.set_index("result_id").loc[rid]
+    assert "max_key_bytes" in value["error"]
+    assert sent < 200_000
+
+
+def test_children_past_max_edges_keep_the_true_count(redis_url: str, client: redis.Redis,
+                                                     app_name: str) -> None:
+    parent = _result(client, app_name)
+    key = f"{app_name}.mognet.result.{parent}/children"
+    members = [uuid.uuid4().bytes for _ in range(30_000)]
+    for start in range(0, len(members), 5000):
+        client.sadd(key, *members[start:start + 5000])
+    snapshot = _scan(redis_url, app_name, max_members_per_call=1000, max_edges_per_parent=2500)
+    edges = snapshot.children[snapshot.children["parent_id"] == parent]
+    assert 2500 == len(edges) and edges["child_id"].notna().all()
+    assert edges["child_id"].isin([str(uuid.UUID(bytes=m)) for m in members]).all()
+    assert int(snapshot.results.set_index("result_id").loc[parent, "children_count"]) == 30_000
+    assert "30000 members" in snapshot.keys.set_index("key").loc[key, "error"]
+
+
+def test_round_trips_split_by_reply_bytes_give_the_same_frames(redis_url: str,
+                                                               client: redis.Redis,
+                                                               app_name: str) -> None:
+    for _ in range(40):
+        rid = _result(client, app_name, request_kwargs_repr=json.dumps("k" * 20_000))
+        document = json.dumps({"value_type": "builtins:str", "raw_value": "v" * 3000}).encode()
+        client.hset(f"{app_name}.mognet.result.{rid}/value",
+                    mapping={"contents": gzip.compress(document), "encoding": '"gzip"',
+                             "content_type": '"application/json"'})
+    whole = _scan(redis_url, app_name)
+    split = _scan(redis_url, app_name, max_batch_bytes=30_000)  # a request or two per trip
+    for name in ("results", "values"):
+        left = whole.frames[name].drop(columns=["ttl_s"]).sort_values("result_id",
+                                                                     ignore_index=True)
+        right = split.frames[name].drop(columns=["ttl_s"]).sort_values("result_id",
+                                                                      ignore_index=True)
+        pd.testing.assert_frame_equal(left, right, check_exact=True)
+    assert whole.results["request_kwargs_repr"].str.len().eq(20_000).all()
