@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 from . import schemas
 from .format import NOT_READY_NAME, READY_STATES, TIME_FIELDS
 from .chunks import ChunkedFrame
+from .fields import FieldCells
 from .records import SET_SIZES, Columns, new_frame
 from .vector import member_of, positions_in, sum_by_position
 
@@ -49,15 +50,21 @@ def _frame(columns: Mapping[str, Columns | ChunkedFrame], name: str,
 
 def build_frames(columns: Mapping[str, Columns | ChunkedFrame],
                  server_records: Sequence[Mapping[str, Any]],
-                 *, consume: bool = False) -> dict[str, pd.DataFrame]:
+                 *, consume: bool = False, metadata_fields: FieldCells | None = None,
+                 max_metadata_columns: int = 100) -> dict[str, pd.DataFrame]:
     """All snapshot frames from the scan's columns and the server records.
 
+    ``metadata_fields`` holds the metadata hashes' fields, laid out as at most
+    ``max_metadata_columns`` columns plus ``other_fields`` (see :mod:`.fields`).
     ``columns`` holds, per frame, the scan's typed chunks (a
     :class:`~mognet_lab.chunks.ChunkedFrame`, released as its frame is built)
     or plain :class:`Columns`; ``consume=True`` also empties those.
     """
     frames = {name: _frame(columns, name, consume) for name in ("keys", "values", "children",
                                                                 "metadata", "states")}
+    if metadata_fields is not None:
+        frames["metadata"] = metadata_fields.lay_out(frames["metadata"],
+                                                     max_columns=max_metadata_columns)
     frames["server"] = schemas.conform("server", pd.DataFrame(list(server_records))) \
         if server_records else schemas.empty_frame("server")
     sizes = columns.get(SET_SIZES)

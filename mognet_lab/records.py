@@ -11,6 +11,7 @@ import json
 from typing import Any, Sequence
 
 from .chunks import ChunkedFrame
+from .fields import OTHER_FIELDS, FieldCells
 from .decode import (
     ResultDecoder,
     decode_children,
@@ -118,6 +119,7 @@ class Collector:
         self.frames: dict[str, ChunkedFrame] = {}
         self._batch: dict[str, Columns] = {}
         self._results = ResultDecoder()
+        self.metadata_fields = FieldCells()
         self.keys_read = 0
 
     def columns(self, frame: str) -> Columns:
@@ -231,8 +233,11 @@ class Collector:
         fields, problem = decode_json_hash(data)
         record = {**ident, "field_count": len(fields), **common, "error": problem}
         if frame == "metadata":
-            flat = flatten(fields)
-            record.update({(f"meta.{k}" if k in record else k): v for k, v in flat.items()})
+            # Laid out as columns once the scan is over (see mognet_lab.fields).
+            row = self.frames["metadata"].length if "metadata" in self.frames else 0
+            self.metadata_fields.add(row + self.columns(frame).length, {
+                (f"meta.{k}" if k in record or k == OTHER_FIELDS else k): v
+                for k, v in flatten(fields).items()})
         else:
             record["fields"] = json.dumps(fields, sort_keys=True, default=str)
         self.columns(frame).add(record)

@@ -100,4 +100,7 @@ def scan_app(nodes: Sequence[Node], app: str, settings: ScanSettings, *, url: st
                             complete=reading.complete, keys_read=collector.keys_read,
                             warnings=tuple(reading.warnings),
                             version=__version__)
-    return Snapshot(build_frames(collector.frames, servers, consume=True), provenance)
+    frames = build_frames(collector.frames, servers, consume=True,
+                          metadata_fields=collector.metadata_fields,
+                          max_metadata_columns=settings.max_metadata_columns)
+    return Snapshot(frames, provenance)

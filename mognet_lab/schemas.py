@@ -87,13 +87,15 @@ CHILDREN: Mapping[str, object] = {
     "error": STRING,
 }
 
-# Metadata fields are flattened into further columns after these.
+# Metadata fields are flattened into further columns after these (mognet_lab.fields).
 METADATA: Mapping[str, object] = {
     "result_id": STRING,
     "field_count": INT,
     "ttl_s": FLOAT,
     "memory_bytes": INT,
     "error": STRING,
+    # Fields not given a column of their own (names that do not recur), as JSON.
+    "other_fields": STRING,
 }
 
 STATES: Mapping[str, object] = {

@@ -55,6 +55,10 @@ class ScanSettings:
     max_edges_per_parent
         At most this many children of one parent are kept (read in SSCAN
         pages); ``children_count`` still gives the set's true size.
+    max_metadata_columns
+        Metadata field names that get a column of their own, at most (the most
+        frequent, when there are more); the other fields of each hash are kept
+        as JSON in ``metadata.other_fields``.
     server_clip_bytes
         Contents larger than this are clipped by the server where it runs
         read-only scripts (Redis 7+): only their size, head and trailer are
@@ -76,6 +80,7 @@ class ScanSettings:
     max_key_bytes: int = 16 << 20
     max_batch_bytes: int = 8 << 20
     max_edges_per_parent: int = 10_000
+    max_metadata_columns: int = 100
 
     def __post_init__(self) -> None:
         if not isinstance(self.batch, int) or not 1 <= self.batch <= 100_000:
@@ -89,7 +94,7 @@ class ScanSettings:
         for name in ("scan_count", "decompress_cap", "head_bytes", "max_members_per_call",
                      "max_hash_fields", "max_fetch_bytes", "server_clip_bytes",
                      "max_field_bytes", "max_key_bytes", "max_batch_bytes",
-                     "max_edges_per_parent"):
+                     "max_edges_per_parent", "max_metadata_columns"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise bad_option(name, value, "a positive integer")

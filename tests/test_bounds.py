@@ -114,3 +114,31 @@ def test_round_trips_split_by_reply_bytes_give_the_same_frames(redis_url: str,
                                                                       ignore_index=True)
         pd.testing.assert_frame_equal(left, right, check_exact=True)
     assert whole.results["request_kwargs_repr"].str.len().eq(20_000).all()
+
+
+def test_metadata_names_that_do_not_recur_stay_out_of_the_columns(
+        redis_url: str, client: redis.Redis, app_name: str) -> None:
+    rids = [_result(client, app_name) for _ in range(2000)]
+    with client.pipeline(transaction=False) as pipe:
+        for rid in rids:
+            fields = {f"req_{uuid.uuid4().hex[:12]}": json.dumps(1) for _ in range(10)}
+            pipe.hset(f"{app_name}.mognet.result.{rid}/metadata",
+                      mapping={**fields, "user": json.dumps("ann")})
+        pipe.execute()
+    metadata = _scan(redis_url, app_name).metadata
+    declared = set(mognet_lab.schemas.SCHEMAS["metadata"])
+    assert set(metadata.columns) - declared == {"user"}  # 20,000 one-off names: no columns
+    assert (metadata["user"] == "ann").all()
+    others = [json.loads(text) for text in metadata["other_fields"]]
+    assert all(len(row) == 10 for row in others) and (metadata["field_count"] == 11).all()
+    assert all(name.startswith("req_") for row in others for name in row)
+
+
+def test_few_metadata_names_all_get_columns(redis_url: str, client: redis.Redis,
+                                            app_name: str) -> None:
+    rid = _result(client, app_name)
+    client.hset(f"{app_name}.mognet.result.{rid}/metadata",
+                mapping={"user": json.dumps("ann"), "once": json.dumps({"a": 1})})
+    metadata = _scan(redis_url, app_name).metadata
+    assert metadata.loc[0, "user"] == "ann" and metadata.loc[0, "once.a"] == 1
+    assert pd.isna(metadata.loc[0, "other_fields"])
