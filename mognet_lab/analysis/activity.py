@@ -14,6 +14,7 @@ import pandas as pd
 from ..errors import bad_option
 from ..snapshot import Snapshot
 from ._common import UTC_TIME, as_timedelta, check_choice, label, reference_time
+from .memo import memoized
 
 __all__ = [
     "DURATION_GROUPS",
@@ -31,6 +32,7 @@ _PERCENTILES = {"p50": 0.5, "p90": 0.9, "p99": 0.99}
 _GROUP_COLUMNS = {"name": "name", "state": "state", "node": "node_id"}
 
 
+@memoized
 def throughput(snapshot: Snapshot, *, freq: object = "1h") -> pd.DataFrame:
     """Results created, finished and failed per period.
 
@@ -75,6 +77,7 @@ def _empty_throughput() -> pd.DataFrame:
                             for c in ("created", "finished", "failed")}})
 
 
+@memoized
 def duration_percentiles(snapshot: Snapshot, *, by: str = "name") -> pd.DataFrame:
     """Queue time and run time percentiles per group.
 
@@ -115,6 +118,7 @@ def _seconds(durations: pd.Series) -> pd.Series:
     return durations.dt.total_seconds().astype("float64")
 
 
+@memoized
 def arrival_rate(snapshot: Snapshot, *, window: object = None) -> float:
     """Results created per second.
 

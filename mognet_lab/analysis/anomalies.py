@@ -24,6 +24,7 @@ from ..keys import (
 from ..snapshot import Snapshot
 from ..vector import member_of
 from ._common import as_timedelta, format_bytes, reference_time
+from .memo import memoized
 
 __all__ = ["ANOMALIES", "NEEDS_COMPLETE_SCAN", "anomalies", "anomaly_summary", "format_age",
            "plural", "unexpected_restarts"]
@@ -56,6 +57,7 @@ _STUCK = {"RUNNING": "stuck_running", "SUSPENDED": "stuck_suspended"}
 _SUFFIX = {KIND_VALUE: "/value", KIND_CHILDREN: "/children", KIND_METADATA: "/metadata"}
 
 
+@memoized
 def anomalies(snapshot: Snapshot, *, stuck_after: str | timedelta = "6h") -> pd.DataFrame:
     """Every anomaly of the keyspace, one row per occurrence.
 
