@@ -90,9 +90,9 @@ class Lab:
         return load_value(self.nodes, self.app, result_id, max_bytes=max_bytes)
 
     def _repr_html_(self) -> str:
-        from .display import lab_html
+        from .views import lab_page, render_html
 
-        return lab_html(self)
+        return render_html(lab_page(self))
 
     def __repr__(self) -> str:
         return f"<Lab app={self.app!r} url={self.url!r} nodes={len(self.nodes)}>"

@@ -19,11 +19,13 @@ import pytest
 
 import mognet_lab
 from mognet_lab.demo import demo_snapshot
-from mognet_lab.display import ResultView, ServerInfo, ValueView, findings_html
-from mognet_lab.display.html import frame_table
-from mognet_lab.display.result import FIELDS
-from mognet_lab.display.text import frame_text
+from mognet_lab.display import ValueView
 from mognet_lab.display.value import decode_stored_value
+from mognet_lab.views import ResultView, ServerInfo, findings_html
+from mognet_lab.views.html import table_html
+from mognet_lab.views.model import table
+from mognet_lab.views.result import FIELDS
+from mognet_lab.views.text import frame_text
 from mognet_lab.errors import BadOption
 from mognet_lab.format import EXCEPTION_INFO_TYPE
 from mognet_lab.lab import Lab
@@ -159,7 +161,8 @@ def test_password_never_shown(evil: Snapshot) -> None:
 
 
 def test_display_import_loads_no_frontend_modules() -> None:
-    code = ("import sys, mognet_lab.display, mognet_lab.compare, mognet_lab.persist\n"
+    code = ("import sys, mognet_lab.display, mognet_lab.views, mognet_lab.compare, "
+            "mognet_lab.persist\n"
             "heavy = ('matplotlib.pyplot', 'ipywidgets', 'IPython')\n"
             "print(','.join(m for m in heavy if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -168,6 +171,10 @@ def test_display_import_loads_no_frontend_modules() -> None:
 
 
 # -- row caps ---------------------------------------------------------------------------------
+def frame_table(frame: pd.DataFrame, max_rows: int = 20) -> str:
+    return table_html(table("t", "", frame, max_rows))
+
+
 def test_tables_say_how_many_rows_were_left_out() -> None:
     frame = pd.DataFrame({"n": range(25), "text": [XSS_NAME] * 25})
     markup = frame_table(frame, max_rows=20)
@@ -181,7 +188,7 @@ def test_findings_table_badges_and_cap() -> None:
     markup = findings_html(_findings(rows=60), max_rows=50)
     assert "10 more rows not shown" in markup and "Findings (60)" in markup
     for severity in ("critical", "warning", "info"):
-        assert f"ml-badge-{severity}" in markup
+        assert f'data-tone="{severity}"' in markup
     assert "background:#c62828" in markup  # critical is red, even without the <style>
     assert "2.0 KiB" in markup  # bytes formatted
     assert "nothing needs attention" in findings_html(_findings(rows=0))

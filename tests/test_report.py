@@ -22,7 +22,7 @@ from mognet_lab.demo import Workload, demo_snapshot, write_workload
 from mognet_lab.errors import BadOption
 from mognet_lab.format import EXCEPTION_INFO_TYPE
 from mognet_lab.report import REDACTED, Report, redact
-from mognet_lab.report.markdown import md_escape
+from mognet_lab.views.markdown import md_escape
 from mognet_lab.snapshot import Snapshot
 
 SECTION_IDS = ["summary", "server", "findings", "memory", "ttl", "values", "tasks"]

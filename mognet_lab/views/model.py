@@ -1,7 +1,10 @@
-"""The pieces a report is made of: facts, capped tables, charts and sections (pure data).
+"""The one model of a page: facts, capped tables, charts and sections (pure data).
 
-Renderers (``html``, ``markdown``, ``jsonout``) read these and compute
-nothing; :mod:`.build` and :mod:`.sections` fill them from the analyses.
+Every view — the report, the notebook reprs, the CLI summary, the dashboard's
+tabs and its static fallback — is a :class:`Page` built by :mod:`.pages` or
+:mod:`.report` from the analyses, then rendered by :mod:`.html`, :mod:`.text`,
+:mod:`.markdown` or :mod:`.jsonout`. Renderers compute nothing; builders
+compute nothing either: they pick frames the analyses return.
 """
 
 from __future__ import annotations
@@ -12,12 +15,12 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import pandas as pd
 
-from ..display.text import shorten
+from .cells import shorten
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["Chart", "Fact", "ReportData", "Section", "Table", "TEXT_CAP", "cap", "table"]
+__all__ = ["Chart", "Fact", "Page", "Section", "TEXT_CAP", "Table", "cap", "table"]
 
 # Longest text shown in one cell (arguments, messages, details).
 TEXT_CAP = 300
@@ -34,13 +37,20 @@ class Fact:
 
 @dataclass(frozen=True)
 class Table:
-    """The first rows of an analysis table and how many rows it has in all."""
+    """The first rows of an analysis table and how many rows it has in all.
+
+    ``badges`` names the columns shown as coloured labels; ``plain`` leaves
+    the layout classes off the cells (a page of results redrawn per click).
+    """
 
     key: str
     title: str
     frame: pd.DataFrame
     total_rows: int
     note: str | None = None
+    empty: str = "(none)"
+    badges: tuple[str, ...] = ("severity", "status")
+    plain: bool = False
 
     @property
     def not_shown(self) -> int:
@@ -58,26 +68,32 @@ class Chart:
 
 @dataclass(frozen=True)
 class Section:
+    """A titled part of a page; ``blocks`` are preformatted texts (trees, tracebacks)."""
+
     key: str
     title: str
     facts: tuple[Fact, ...] = ()
     tables: tuple[Table, ...] = ()
     charts: tuple[Chart, ...] = ()
     text: tuple[str, ...] = ()
+    blocks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
-class ReportData:
-    """Everything a renderer shows, in order."""
+class Page:
+    """Everything a renderer shows, in order; the report fills the optional fields."""
 
     title: str
-    app: str
-    generated_at: datetime
-    redacted: bool
-    sections: tuple[Section, ...]
-    footer: tuple[Fact, ...]
-    findings: pd.DataFrame
-    provenance: dict[str, Any]
+    facts: tuple[Fact, ...] = ()
+    sections: tuple[Section, ...] = ()
+    notes: tuple[str, ...] = ()
+    footer: tuple[Fact, ...] = ()
+    app: str = ""
+    nav: bool = False  # a header with links to the sections (the report)
+    generated_at: datetime | None = None
+    redacted: bool = False
+    findings: pd.DataFrame | None = field(default=None, compare=False)
+    provenance: dict[str, Any] = field(default_factory=dict)
 
 
 def cap(frame: pd.DataFrame, top: int | None) -> pd.DataFrame:
@@ -94,11 +110,13 @@ def _short(value: Any) -> Any:
 
 
 def table(key: str, title: str, frame: pd.DataFrame, top: int | None,
-          columns: list[str] | None = None, *, note: str | None = None,
-          total: int | None = None) -> Table:
+          columns: list[str] | None = None, *, total: int | None = None,
+          **options: Any) -> Table:
     """A :class:`Table` of ``frame``'s first ``top`` rows (``columns`` only, if given).
 
-    ``total`` is the row count of the whole table when ``frame`` is already cut.
+    ``total`` is the row count of the whole table when ``frame`` is already
+    cut; ``options`` are the other :class:`Table` fields (``note``, ``empty``...).
     """
     chosen = frame[[c for c in columns if c in frame.columns]] if columns else frame
-    return Table(key, title, cap(chosen, top), len(frame) if total is None else total, note)
+    return Table(key, title, cap(chosen, top), len(frame) if total is None else total,
+                 **options)
