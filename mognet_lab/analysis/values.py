@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..errors import bad_option
 from ..format import EXCEPTION_INFO_TYPE
+from ..keys import KIND_VALUE, result_key
 from ..snapshot import Snapshot
 from ._common import (
     MISSING,
@@ -306,7 +307,7 @@ def _overflows(values: pd.DataFrame, limit: int) -> pd.Series:
 def _extra_bytes(app: str, values: pd.DataFrame) -> pd.Series:
     """Per value: memory beyond what the same data would take as a listpack."""
     # Result ids are ASCII UUIDs: characters are bytes.
-    key_bytes = len(f"{app}.mognet.result./value".encode()) \
+    key_bytes = len(result_key(app, "", KIND_VALUE).encode()) \
         + values["result_id"].astype("string").str.len().fillna(0).astype("int64")
     fields = _FIELD_NAMES_BYTES + _json_bytes(values["encoding"]) \
         + _json_bytes(values["content_type"])

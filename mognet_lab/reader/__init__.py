@@ -3,8 +3,9 @@
 from .connect import open_node
 from .fetch import fetch_batch
 from .node import ALLOWED_COMMANDS, Node
+from .probe import has_keys, ping
 from .scan import iter_keys
 from .server import read_server
 
-__all__ = ["ALLOWED_COMMANDS", "Node", "fetch_batch", "iter_keys", "open_node",
-           "read_server"]
+__all__ = ["ALLOWED_COMMANDS", "Node", "fetch_batch", "has_keys", "iter_keys", "open_node",
+           "ping", "read_server"]
