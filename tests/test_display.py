@@ -18,7 +18,6 @@ import pandas as pd
 import pytest
 
 import mognet_lab
-from mognet_lab.demo import demo_snapshot
 from mognet_lab.display import ValueView
 from mognet_lab.display.value import decode_stored_value
 from mognet_lab.views import ResultView, ServerInfo, findings_html
@@ -86,8 +85,8 @@ def evil() -> Snapshot:
 
 
 @pytest.fixture(scope="module")
-def demo() -> Snapshot:
-    return demo_snapshot(results=200, progress=False)
+def demo(demo_keyspace: Snapshot) -> Snapshot:
+    return demo_keyspace
 
 
 def _findings(rows: int = 3, text: str = "ok") -> pd.DataFrame:
