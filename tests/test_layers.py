@@ -203,3 +203,48 @@ def test_nothing_above_the_reader_sends_a_command(layer: str) -> None:
         if _owner(module) in prefixes:
             text = path.read_text(encoding="utf-8")
             assert ".call(" not in text and "execute_command" not in text, module
+
+
+# -- the public API ---------------------------------------------------------------------------
+PUBLIC = {
+    "mognet_lab": [
+        "AccessDenied", "AppNotFound", "BadOption", "Comparison", "EmbeddedRedisError",
+        "FRAME_NAMES", "InvalidURL", "Lab", "MognetLabError", "NotReadOnly", "Provenance",
+        "RedisUnavailable", "SCHEMAS", "ScanSettings", "Snapshot", "TLSFailed", "__version__",
+        "compare", "connect", "discover_apps"],
+    "mognet_lab.analysis": [
+        "AGE_BUCKETS", "TTL_BUCKETS", "anomalies", "anomaly_summary", "app_bytes",
+        "arrival_rate", "compression", "duration_percentiles", "exceptions", "expiry_schedule",
+        "family_bytes", "findings", "forecast", "format_bytes", "largest_values",
+        "listpack_overflow", "maxmemory", "memory_by", "never_expiring", "overview",
+        "poorly_compressed", "read_errors", "reference_time", "server_pressure", "throughput",
+        "top_findings", "ttl_buckets", "used_memory", "value_statuses", "value_summary",
+        "what_if", "without_ttl"],
+    "mognet_lab.views": [
+        "Chart", "Fact", "Page", "ResultView", "Section", "ServerInfo", "Table",
+        "comparison_page", "dashboard_page", "findings_html", "findings_section", "lab_page",
+        "render_html", "render_text", "snapshot_page", "summary_page", "summary_text"],
+    "mognet_lab.report": ["REDACTED", "Report", "SUFFIXES", "check_report_path", "redact"],
+    "mognet_lab.display": ["ExceptionInfo", "ValueView", "load_value"],
+    "mognet_lab.widgets": ["Dashboard", "TAB_TITLES"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC))
+def test_public_api_is_pinned(name: str) -> None:
+    from importlib import import_module
+
+    if name == "mognet_lab.widgets":
+        pytest.importorskip("ipywidgets")
+    module = import_module(name)
+    assert sorted(module.__all__) == sorted(PUBLIC[name])
+    assert len(set(module.__all__)) == len(module.__all__)
+    for attribute in module.__all__:
+        assert getattr(module, attribute) is not None, attribute
+
+
+def test_lazy_presentation_classes_stay_reachable() -> None:
+    import mognet_lab
+    from mognet_lab.report import Report
+
+    assert mognet_lab.Report is Report and "Report" not in mognet_lab.__all__
