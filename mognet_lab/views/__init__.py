@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .html import render_html
+from .html import fragment, render_html, section_html
 from .model import Chart, Fact, Page, Section, Table
 from .pages import (
     comparison_page,
@@ -42,8 +42,6 @@ __all__ = ["Chart", "Fact", "Page", "ResultView", "Section", "ServerInfo", "Tabl
 
 def findings_html(found: pd.DataFrame, *, max_rows: int = 50) -> str:
     """A findings frame (``mognet_lab.analysis.findings``) as a fragment, with badges."""
-    from .html import fragment, section_html
-
     return fragment(section_html(findings_section(found, max_rows=max_rows)))
 
 

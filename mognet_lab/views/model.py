@@ -20,7 +20,7 @@ from .cells import shorten
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["Chart", "Fact", "Page", "Section", "TEXT_CAP", "Table", "cap", "table"]
+__all__ = ["Chart", "Fact", "Page", "Section", "TEXT_CAP", "Table", "cap", "chart", "table"]
 
 # Longest text shown in one cell (arguments, messages, details).
 TEXT_CAP = 300
@@ -64,6 +64,17 @@ class Chart:
     key: str
     title: str
     draw: Callable[[], Axes] = field(repr=False, compare=False)
+
+
+def chart(key: str, title: str, name: str, data: Any, **options: Any) -> Chart:
+    """A chart drawn by ``mognet_lab.charts.<name>(data, **options)`` when rendered."""
+
+    def draw() -> Any:
+        from .. import charts  # matplotlib loads only when a chart is drawn
+
+        return getattr(charts, name)(data, **options)
+
+    return Chart(key, title, draw)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import textwrap
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Callable
 
 import pandas as pd
 
@@ -20,7 +20,7 @@ from .. import analysis
 from ..schemas import FRAME_NAMES
 from ..urls import censor_url
 from .cells import format_count, format_delta_bytes, format_duration, format_size, shorten
-from .model import Chart, Fact, Page, Section, table
+from .model import Fact, Page, Section, chart, table
 
 if TYPE_CHECKING:
     from ..compare import Comparison
@@ -166,7 +166,7 @@ def _values_section(snapshot: Snapshot) -> Section:
 
 
 # Dashboard section -> builder; the tabs show them one by one, the static page all.
-DASHBOARD_SECTIONS: dict[str, Any] = {
+DASHBOARD_SECTIONS: dict[str, Callable[[Snapshot], Section]] = {
     "overview": overview_section,
     "findings": lambda s: findings_section(analysis.findings(s)),
     "memory_by_kind": lambda s: _frame_section("memory_by_kind", "Memory by key kind",
@@ -188,14 +188,9 @@ DASHBOARD_SECTIONS: dict[str, Any] = {
 
 
 def _dashboard_charts(snapshot: Snapshot) -> Section:
-    def chart(name: str) -> Chart:
-        def draw() -> Any:
-            from .. import charts  # matplotlib loads only when a chart is drawn
-
-            return getattr(charts, name)(snapshot)
-        return Chart(name, name.replace("_", " "), draw)
     return Section("charts", "Charts", charts=tuple(
-        chart(name) for name in ("memory_gauge", "memory_by_kind", "expiry_schedule")))
+        chart(name, name.replace("_", " "), name, snapshot)
+        for name in ("memory_gauge", "memory_by_kind", "expiry_schedule")))
 
 
 def dashboard_page(snapshot: Snapshot, *, charts: bool = False) -> Page:

@@ -20,7 +20,8 @@ from .._version import __version__
 from ..schemas import METADATA
 from ..urls import censor_url
 from .cells import is_missing
-from .model import Chart, Fact, Page, Section, table
+from .model import Fact, Page, Section, table
+from .model import chart as _chart
 from .pages import USED_MEMORY_NOTE, overview_facts
 
 if TYPE_CHECKING:
@@ -126,17 +127,6 @@ _PRESSURE = ["check", "status", "value", "limit", "detail", "node"]
 _WHAT_IF = ["scenario", "rate_per_s", "result_ttl_s", "value_ttl_s", "state_ttl_s", "gzip",
             "steady_state_bytes", "never_expiring_bytes", "total_bytes", "headroom_bytes",
             "time_to_maxmemory"]
-
-
-def _chart(key: str, title: str, name: str, data: Any, **options: Any) -> Chart:
-    """A chart drawn by ``mognet_lab.charts.<name>(data, **options)`` when rendered."""
-
-    def draw() -> Any:
-        from .. import charts  # matplotlib loads only when a chart is drawn
-
-        return getattr(charts, name)(data, **options)
-
-    return Chart(key, title, draw)
 
 
 def server_section(snapshot: Snapshot) -> Section:

@@ -253,8 +253,7 @@ class Dashboard:
         }.get(index, [])
 
     def _section(self, name: str) -> Section:
-        section: Section = DASHBOARD_SECTIONS[name](self.snapshot)
-        return section
+        return DASHBOARD_SECTIONS[name](self.snapshot)
 
     def _render(self, index: int | None) -> None:
         """Draw tab ``index`` if the snapshot changed since it was drawn; one failing
