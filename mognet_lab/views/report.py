@@ -20,7 +20,7 @@ from .._version import __version__
 from ..schemas import METADATA
 from ..urls import censor_url
 from .cells import is_missing
-from .model import Fact, Page, Section, table
+from .model import Fact, Page, Section, cap, table
 from .model import chart as _chart
 from .pages import USED_MEMORY_NOTE, overview_facts
 
@@ -68,7 +68,7 @@ def build_report(snapshot: Snapshot, *, top: int = 20, title: str | None = None,
     return Page(
         title=title or f"Mognet memory report: {snapshot.app}", app=snapshot.app, nav=True,
         generated_at=now, redacted=redacted, sections=sections,
-        footer=_footer(snapshot, now), findings=table("all", "", findings, None).frame,
+        footer=_footer(snapshot, now), findings=cap(findings, None),
         provenance=provenance_dict(snapshot))
 
 

@@ -69,7 +69,8 @@ def render_text(page: Page, *, repr_style: bool = True) -> str:
     if page.facts:
         parts.append(_facts(page.facts))
     sections = [_section(s) for s in page.sections]
-    parts += [f"  {text}" for text in page.notes]
+    notes = [f"  {text}" for text in page.notes]
     if repr_style:
-        return "<" + "\n".join(parts + sections) + ">"
-    return "\n".join(parts) + "".join(f"\n\n{s}" for s in sections)
+        return "<" + "\n".join(parts + sections + notes) + ">"
+    return "\n".join(parts) + "".join(f"\n\n{s}" for s in sections) + \
+        "".join(f"\n{n}" for n in notes)
