@@ -19,9 +19,11 @@ from .memo import memoized
 __all__ = [
     "DURATION_GROUPS",
     "RATE_WINDOW_CAP",
+    "THROUGHPUT_FREQS",
     "arrival_rate",
     "duration_percentiles",
     "throughput",
+    "throughput_freq",
 ]
 
 DURATION_GROUPS = ("name", "state", "node")
@@ -156,3 +158,21 @@ def arrival_rate(snapshot: Snapshot, *, window: object = None) -> float:
     # A burst created in the same instant has no measurable rate.
     return count / seconds if seconds > 0 else math.nan
 
+
+# Throughput periods, shortest first; a report picks the first giving <= this many.
+THROUGHPUT_FREQS = ("1min", "5min", "15min", "1h", "6h", "1D", "7D")
+THROUGHPUT_PERIODS = 400
+
+
+@memoized
+def throughput_freq(snapshot: Snapshot) -> str:
+    """The shortest period of :data:`THROUGHPUT_FREQS` giving at most 400 over the results."""
+    results = snapshot.results
+    stamps = pd.concat([results["created"].dropna(), results["finished"].dropna()])
+    if stamps.empty:
+        return "1h"
+    span = stamps.max() - stamps.min()
+    for freq in THROUGHPUT_FREQS:
+        if span / pd.Timedelta(freq) <= THROUGHPUT_PERIODS:
+            return freq
+    return THROUGHPUT_FREQS[-1]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .. import analysis
+from ..analysis.activity import throughput_freq
 from .._version import __version__
 from ..schemas import METADATA
 from ..urls import censor_url
@@ -27,7 +28,7 @@ from .pages import USED_MEMORY_NOTE, overview_facts
 if TYPE_CHECKING:
     from ..snapshot import Snapshot
 
-__all__ = ["WHAT_IF", "build_report", "provenance_dict", "throughput_freq"]
+__all__ = ["WHAT_IF", "build_report", "provenance_dict"]
 
 SUMMARY_FINDINGS = 3
 # What-if scenarios every report prices (the first row of what_if is "current").
@@ -119,9 +120,6 @@ def provenance_dict(snapshot: Snapshot) -> dict[str, Any]:
 # Bars per chart: charts stay readable and small, whatever the keyspace.
 CHART_BARS = 10
 CHART_KEYS = 15
-# Throughput periods, shortest first; the report picks the first giving <= this many.
-THROUGHPUT_FREQS = ("1min", "5min", "15min", "1h", "6h", "1D", "7D")
-THROUGHPUT_PERIODS = 400
 _GZIP_TEXT = {None: "as observed", True: "all gzipped", False: "none gzipped"}
 _PRESSURE = ["check", "status", "value", "limit", "detail", "node"]
 _WHAT_IF = ["scenario", "rate_per_s", "result_ttl_s", "value_ttl_s", "state_ttl_s", "gzip",
@@ -231,16 +229,3 @@ def tasks_section(snapshot: Snapshot, top: int, forecast: pd.DataFrame) -> Secti
                top=CHART_BARS),
     )
     return Section("tasks", "Tasks", tables=tables, charts=charts)
-
-
-def throughput_freq(snapshot: Snapshot) -> str:
-    """The shortest period giving at most :data:`THROUGHPUT_PERIODS` over the results seen."""
-    results = snapshot.results
-    stamps = pd.concat([results["created"].dropna(), results["finished"].dropna()])
-    if stamps.empty:
-        return "1h"
-    span = stamps.max() - stamps.min()
-    for freq in THROUGHPUT_FREQS:
-        if span / pd.Timedelta(freq) <= THROUGHPUT_PERIODS:
-            return freq
-    return THROUGHPUT_FREQS[-1]
