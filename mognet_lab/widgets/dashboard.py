@@ -14,7 +14,6 @@ instead of a traceback lost in the kernel's log.
 from __future__ import annotations
 
 import functools
-import html
 import traceback
 from typing import Any, Callable
 
@@ -27,6 +26,7 @@ from ..lab import Lab
 from ..snapshot import Snapshot
 from ..views import dashboard_page, render_html, snapshot_page
 from ..views import html as h
+from ..views.cells import format_count, format_time
 from ..views.model import Section
 from ..views.pages import DASHBOARD_SECTIONS
 from .charts import ChartView
@@ -132,7 +132,7 @@ class Dashboard:
             self.error_banner.value = ""
             self.error_banner.layout.display = "none"
             return
-        lines = "".join(f"<div>&#9888; {html.escape(e)}</div>" for e in errors)
+        lines = "".join(f"<div>&#9888; {h.esc(e)}</div>" for e in errors)
         trace = f"<details><summary>traceback</summary>{h.pre(detail)}</details>" if detail else ""
         self.error_banner.value = f'<div style="{_BANNER}">{lines}{trace}</div>'
         self.error_banner.layout.display = None
@@ -268,13 +268,12 @@ class Dashboard:
                 self._report(exc, f"{TAB_TITLES[index]}, {where}: ")
 
     def _show_status(self) -> None:
-        p = self.snapshot.provenance
-        partial = "" if p.complete else " &middot; <b>partial scan</b> (limit)"
+        o = analysis.overview(self.snapshot)  # the figures of the Key numbers, in one line
+        partial = "" if o["complete"] else " &middot; <b>partial scan</b> (limit)"
         self.status.value = (
-            f"<b>Mognet app {html.escape(p.app)}</b> &middot; scanned "
-            f"{html.escape(f'{p.scanned_at:%Y-%m-%d %H:%M:%S} UTC')} &middot; "
-            f"{len(self.snapshot.keys):,} keys, {len(self.snapshot.results):,} results"
-            f"{partial}")
+            f"<b>Mognet app {h.esc(o['app'])}</b> &middot; scanned "
+            f"{h.esc(format_time(o['scanned_at']))} &middot; {h.esc(format_count(o['keys']))} "
+            f"keys, {h.esc(format_count(o['results']))} results{partial}")
 
     # -- public API ------------------------------------------------------------
     def set_snapshot(self, snapshot: Snapshot) -> None:
