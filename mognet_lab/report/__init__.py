@@ -53,7 +53,7 @@ class Report:
         The scan to report on.
     redact
         Hide task arguments, metadata values and exception messages in every
-        rendering (see :mod:`mognet_lab.report.redact`).
+        rendering (see :mod:`mognet_lab.views.redact`).
     top
         Rows kept per long table; each table says how many it left out.
     title
