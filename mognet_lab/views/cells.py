@@ -27,6 +27,7 @@ __all__ = [
     "format_count",
     "format_delta_bytes",
     "format_duration",
+    "format_limit",
     "format_size",
     "format_time",
     "format_ttl",
@@ -99,6 +100,13 @@ def format_size(value: Any) -> str:
     if is_missing(value) or not math.isfinite(float(value)):
         return MISSING
     return format_bytes(value)
+
+
+def format_limit(value: Any) -> str:
+    """A memory limit: ``maxmemory`` 0 means none; NaN means the server did not say."""
+    if is_missing(value):
+        return "unknown"
+    return "0 (no limit)" if value == 0 else format_size(value)
 
 
 def format_count(value: Any) -> str:

@@ -10,7 +10,6 @@ the snapshot's repr and the dashboard's key numbers.
 
 from __future__ import annotations
 
-import math
 import textwrap
 from typing import TYPE_CHECKING, Callable
 
@@ -19,7 +18,14 @@ import pandas as pd
 from .. import analysis
 from ..schemas import FRAME_NAMES
 from ..urls import censor_url
-from .cells import format_count, format_delta_bytes, format_duration, format_size, shorten
+from .cells import (
+    format_count,
+    format_delta_bytes,
+    format_duration,
+    format_limit,
+    format_size,
+    shorten,
+)
 from .model import Fact, Page, Section, chart, table
 
 if TYPE_CHECKING:
@@ -37,11 +43,6 @@ _RESULT_COLUMNS = {"created": "created", "result_id": "result_id", "name": "name
                    "state": "state", "node_id": "node", "duration": "runtime",
                    "value_status": "value", "total_memory_bytes": "memory_bytes",
                    "request_kwargs_repr": "arguments"}
-
-
-def _limit(value: float) -> str:
-    return "unknown" if math.isnan(value) else "0 (no limit)" if value == 0 else \
-        format_size(value)
 
 
 def _errors(snapshot: Snapshot) -> str:
@@ -65,7 +66,7 @@ def overview_facts(snapshot: Snapshot) -> tuple[Fact, ...]:
         Fact("memory of the app's keys", o["bytes"], "bytes"),
         Fact("results", o["results"], "count"),
         Fact("share of Redis used_memory", o["share_of_used_memory"], "share"),
-        Fact("maxmemory", _limit(o["maxmemory"])),
+        Fact("maxmemory", format_limit(o["maxmemory"])),
         Fact("keys without TTL", f"{o['no_ttl_keys']:,} ({format_size(o['no_ttl_bytes'])})"),
         Fact("errors", _errors(snapshot)),
     )

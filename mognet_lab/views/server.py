@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..urls import censor_url
-from .cells import MISSING, format_count, format_size, is_missing
+from .cells import MISSING, format_count, format_limit, format_size, is_missing
 from .html import fragment, note, table_html
 from .model import table
 from .text import kv_text
@@ -16,10 +16,6 @@ if TYPE_CHECKING:
     from ..snapshot import Snapshot
 
 __all__ = ["ServerInfo"]
-
-
-def _limit(value: Any) -> str:
-    return "0 (no limit)" if value == 0 else format_size(value)
 
 
 def _timeout(value: Any) -> str:
@@ -39,7 +35,7 @@ def _server_fields(row: pd.Series) -> list[tuple[str, str]]:
         ("version", _cell(row, "redis_version", str)),
         ("used memory", _cell(row, "used_memory", format_size)),
         ("peak memory", _cell(row, "used_memory_peak", format_size)),
-        ("maxmemory", _cell(row, "maxmemory", _limit)),
+        ("maxmemory", _cell(row, "maxmemory", format_limit)),
         ("maxmemory-policy", _cell(row, "maxmemory_policy", str)),
         ("fragmentation ratio", _cell(row, "mem_fragmentation_ratio", lambda v: f"{v:.2f}")),
         ("evicted keys", _cell(row, "evicted_keys")),
