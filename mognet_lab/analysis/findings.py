@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator, NamedTuple
 import pandas as pd
 
 from ..format import READY_STATES
-from ..keys import KIND_UNKNOWN, KIND_VALUE
+from ..keys import KIND_UNKNOWN
 from ..snapshot import Snapshot
 from ._common import (
     app_bytes,
