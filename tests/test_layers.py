@@ -224,7 +224,8 @@ PUBLIC = {
         "Chart", "Fact", "Page", "ResultView", "Section", "ServerInfo", "Table",
         "comparison_page", "dashboard_page", "findings_html", "findings_section", "lab_page",
         "render_html", "render_text", "snapshot_page", "summary_page", "summary_text"],
-    "mognet_lab.report": ["REDACTED", "Report", "SUFFIXES", "check_report_path", "redact"],
+    "mognet_lab.report": ["REDACTED", "Report", "ReportData", "SUFFIXES", "check_report_path",
+                          "redact"],
     "mognet_lab.display": ["ExceptionInfo", "ValueView", "load_value"],
     "mognet_lab.widgets": ["Dashboard", "TAB_TITLES"],
 }
@@ -248,3 +249,38 @@ def test_lazy_presentation_classes_stay_reachable() -> None:
     from mognet_lab.report import Report
 
     assert mognet_lab.Report is Report and "Report" not in mognet_lab.__all__
+
+
+FRONTENDS = ("matplotlib", "ipywidgets", "IPython")
+
+
+def _frontend_imports(path: Path) -> list[tuple[str, bool]]:
+    """``(frontend module, imported inside a function)`` of every run-time import in ``path``."""
+    found: list[tuple[str, bool]] = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and isinstance(child.test, ast.Name) \
+                    and child.test.id == "TYPE_CHECKING":
+                continue  # annotations only
+            inside = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
+            names = [a.name for a in child.names] if isinstance(child, ast.Import) else \
+                [child.module or ""] if isinstance(child, ast.ImportFrom) and not child.level \
+                else []
+            found.extend((n, inside) for n in names if n.split(".")[0] in FRONTENDS)
+            visit(child, inside)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")), False)
+    return found
+
+
+def test_frontends_load_only_where_they_are_drawn() -> None:
+    """Below charts nothing imports a frontend; views draw charts only inside a function."""
+    charts = dict(LAYERS)["charts"]
+    for path in PACKAGE.rglob("*.py"):
+        module = _module_name(path)
+        layer = _layer(module)
+        for name, inside in _frontend_imports(path):
+            assert layer >= _layer(charts[0]), f"{module} imports {name}"
+            if _owner(module) in dict(LAYERS)["views"]:
+                assert inside, f"{module} imports {name} at module level"

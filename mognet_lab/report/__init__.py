@@ -30,7 +30,10 @@ from ..views.report import build_report
 if TYPE_CHECKING:
     import ipywidgets
 
-__all__ = ["REDACTED", "Report", "SUFFIXES", "check_report_path", "redact"]
+__all__ = ["REDACTED", "Report", "ReportData", "SUFFIXES", "check_report_path", "redact"]
+
+# What Report.data holds: the report's page (the name it had before views/ existed).
+ReportData = Page
 
 # File suffix -> name of the Report method that renders that format.
 SUFFIXES = {".html": "to_html", ".md": "to_markdown", ".json": "to_json"}
