@@ -5,7 +5,9 @@ analysis of it gives the same frame every time. :func:`memoized` keeps that
 frame in the snapshot's private ``_cache`` on first use; every view (report,
 reprs, CLI summary, dashboard) asks the same memo, so one rendering never
 runs an analysis twice and the views cannot disagree. Callers get a copy:
-changing a returned frame never changes what the next caller sees.
+changing a returned frame never changes what the next caller sees. The
+frames of a snapshot are not to be changed in place either (the memo would
+not know): build a new one with :meth:`Snapshot.from_frames`, as redaction does.
 """
 
 from __future__ import annotations
