@@ -199,9 +199,14 @@ def _no_ttl(ctx: _Context) -> Iterator[Finding]:
     keys = _no_ttl_keys(ctx)
     if len(keys):
         size = _size(keys, "memory_bytes")
+        # Say how this count relates to "keys without TTL" in every summary.
+        apart = len(without_ttl(ctx.snapshot)) - len(keys)
+        rest = f" (of {len(keys) + apart:,} keys without TTL in all; {apart:,} placeholders " \
+            "or unknown keys are counted apart)" if apart else ""
         yield Finding("warning", "no_ttl", "Keys without a TTL never expire",
                       f"{plural(len(keys), 'key')} ({format_bytes(size)}{ctx.share(size)}) "
-                      f"{_verb(len(keys))} no TTL: {_breakdown(keys['kind'])}", len(keys), size)
+                      f"{_verb(len(keys))} no TTL: {_breakdown(keys['kind'])}{rest}",
+                      len(keys), size)
 
 
 def _placeholders(ctx: _Context) -> Iterator[Finding]:
