@@ -46,20 +46,19 @@ def _md_fact(markdown: str, label: str) -> str:
     return found.group(1).replace("\\", "")
 
 
-def _html_rows(markup: str, title: str) -> dict[str, list[str]]:
-    """First cell -> the other cells, of the first table after the heading ``title``."""
+def _html_rows(markup: str, title: str) -> list[list[str]]:
+    """The cells of every row of the first table after the heading ``title``."""
     start = markup.index(f">{html.escape(title)}</h")
     body = markup[start:].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     rows = [[html.unescape(re.sub(r"<[^>]+>", "", cell)) for cell in
              re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
             for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
-    return {row[0]: row[1:] for row in rows}
+    return rows
 
 
-def _text_rows(text: str, title: str) -> dict[str, list[str]]:
+def _text_rows(text: str, title: str) -> list[list[str]]:
     block = text.split(f"\n{title}:\n", 1)[1].split("\n\n", 1)[0].splitlines()[1:]
-    return {cells[0]: cells[1:] for cells in (re.split(r"\s{2,}", line.strip())
-                                              for line in block)}
+    return [re.split(r"\s{2,}", line.strip()) for line in block]
 
 
 @pytest.fixture(scope="module")
@@ -70,10 +69,12 @@ def views(demo_keyspace: Snapshot) -> dict[str, Any]:
     dash = Dashboard(demo_keyspace)
     dash.widget  # draws the Overview tab
     dash.tabs.selected_index = 1  # and the Memory tab
+    dash.tabs.selected_index = 2  # and the TTL tab
     return {"cli": summary_text(demo_keyspace), "report": report.to_html(),
             "markdown": report.to_markdown(), "json": json.loads(report.to_json()),
             "dashboard": dash.numbers_html.value, "static": dash.to_html(),
-            "states": dash.state_html.value, "repr": repr(demo_keyspace),
+            "states": dash.state_html.value, "never": dash.never_html.value,
+            "repr": repr(demo_keyspace),
             "repr_html": demo_keyspace._repr_html_()}
 
 
@@ -107,9 +108,10 @@ def test_results_by_state_are_identical_everywhere(views: dict[str, Any],
                  if t["key"] == "memory_by_state")
     counts = demo_keyspace.results["state"].astype(str).value_counts()
     assert cli and cli == dashboard == report
+    by_state = {cells[0]: cells[1:] for cells in cli}
     for row in table["rows"]:
         state = row["state"]
-        assert cli[state][:3] == [f"{row['results']:,}", f"{row['keys']:,}",
+        assert by_state[state][:3] == [f"{row['results']:,}", f"{row['keys']:,}",
                                   format_bytes(row["bytes"])]
         assert row["results"] == counts.get(state, 0)
     assert sum(row["results"] for row in table["rows"]) == len(demo_keyspace.results)
@@ -119,6 +121,20 @@ def test_keys_by_kind_are_identical_everywhere(views: dict[str, Any]) -> None:
     cli = _text_rows(views["cli"], "Memory by key kind")
     assert cli and cli == _html_rows(views["static"], "Memory by key kind") == \
         _html_rows(views["report"], "By key kind")
+
+
+def test_keys_without_ttl_are_identical_everywhere(views: dict[str, Any],
+                                                   demo_keyspace: Snapshot) -> None:
+    cli = _text_rows(views["cli"], "Keys without TTL (they never expire)")
+    dashboard = _html_rows(views["never"], "Keys without a TTL")
+    report = _html_rows(views["report"], "Keys that never expire")
+    assert cli and cli == dashboard == report
+    keys = demo_keyspace.keys
+    no_ttl = keys[keys["ttl_s"].isna()]
+    assert sum(int(cells[2].replace(",", "")) for cells in cli) == len(no_ttl)
+    figures = analysis.overview(demo_keyspace)
+    assert figures["no_ttl_keys"] == len(no_ttl)
+    assert figures["no_ttl_bytes"] == int(no_ttl["memory_bytes"].sum())
 
 
 class _CountingCache(dict):  # type: ignore[type-arg]
