@@ -21,9 +21,9 @@ from .text import render_text
 from .tree import children_tree, gather_children
 
 if TYPE_CHECKING:
+    from ..display.value import ValueView
     from ..lab import Lab
     from ..snapshot import Snapshot
-    from ..display.value import ValueView
 
 __all__ = ["MIN_PREFIX", "ResultView", "find_result"]
 
