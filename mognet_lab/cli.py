@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from . import __version__
 from .errors import (
@@ -15,8 +16,13 @@ from .errors import (
     InvalidURL,
     MognetLabError,
     RedisUnavailable,
+    ScanWarning,
 )
 from .urls import censor_text
+
+if TYPE_CHECKING:
+    from .lab import Lab
+    from .snapshot import Snapshot
 
 __all__ = ["main", "EXIT_CODES"]
 
@@ -161,7 +167,7 @@ def _scan(args: argparse.Namespace) -> int:
     from .views import summary_text
 
     with connect(args.url, app=args.app) as lab:
-        snapshot = lab.scan(progress=not args.no_progress, limit=args.limit, batch=args.batch)
+        snapshot = _scan_quietly(lab, args)
     if args.save:
         print(f"saved the snapshot to {snapshot.save(args.save)}", file=sys.stderr)
     if not (args.frame or args.format or args.output):
@@ -182,6 +188,17 @@ def _scan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scan_quietly(lab: Lab, args: argparse.Namespace) -> Snapshot:
+    """Scan, printing each of the scan's warnings as one line on stderr (no traceback-style
+    ``warnings`` output)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ScanWarning)
+        snapshot = lab.scan(progress=not args.no_progress, limit=args.limit, batch=args.batch)
+    for text in snapshot.warnings:
+        print(f"mognet-lab: warning: {censor_text(text)}", file=sys.stderr)
+    return snapshot
+
+
 def _report(args: argparse.Namespace) -> int:
     from .report import Report, check_report_path
     from .snapshot import Snapshot
@@ -197,8 +214,7 @@ def _report(args: argparse.Namespace) -> int:
         from .lab import connect
 
         with connect(args.url, app=args.app) as lab:
-            snapshot = lab.scan(progress=not args.no_progress, limit=args.limit,
-                                batch=args.batch)
+            snapshot = _scan_quietly(lab, args)
     report = Report(snapshot, redact=args.redact, top=args.top, title=args.title)
     written = report.to_file(args.output)
     print(f"wrote {written} ({written.stat().st_size:,} bytes)", file=sys.stderr)

@@ -14,6 +14,8 @@ what to do next. Errors from redis-py are translated once, in the reader.
     ├── AppNotFound           no key of this app exists (names the apps that do)
     ├── NotReadOnly           something asked the reader to send a write command
     └── EmbeddedRedisError    the private demo/test redis-server could not start
+
+    ScanWarning (a UserWarning)   a scan finished but its figures need a caveat
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ __all__ = [
     "AppNotFound",
     "NotReadOnly",
     "EmbeddedRedisError",
+    "ScanWarning",
 ]
 
 
@@ -70,6 +73,10 @@ class NotReadOnly(MognetLabError, RuntimeError):
 
 class EmbeddedRedisError(MognetLabError, RuntimeError):
     """The private redis-server for the demo or the tests could not start."""
+
+
+class ScanWarning(UserWarning):
+    """A scan finished, but something about it needs saying (``Provenance.warnings``)."""
 
 
 def bad_option(name: str, value: object, expected: str) -> BadOption:

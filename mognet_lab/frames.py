@@ -1,6 +1,6 @@
 """Column lists -> the snapshot's DataFrames, with the schemas of :mod:`.schemas`.
 
-Also parses timestamps (vectorised) and derives the per-result columns that
+Also derives the per-result columns that
 join several keys: children count, value status and the memory of a result's
 whole family of keys.
 """
@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import schemas
 from .format import NOT_READY_NAME, READY_STATES, TIME_FIELDS
-from .records import SET_SIZES, Columns
-from .vector import member_of
+from .chunks import ChunkedFrame
+from .records import SET_SIZES, Columns, new_frame
+from .vector import member_of, positions_in, sum_by_position
 
 __all__ = ["build_frames"]
 
@@ -22,81 +26,99 @@ _FAMILY = (("value", "value_memory_bytes"), ("children", "children_memory_bytes"
            ("metadata", "metadata_memory_bytes"))
 
 
-def _data(found: Columns, consume: bool) -> dict[str, list[Any]]:
-    return found.release() if consume else found.data
+def _chunked(found: Columns | ChunkedFrame, name: str, consume: bool) -> ChunkedFrame:
+    if isinstance(found, ChunkedFrame):
+        return found
+    frame = new_frame(name)
+    data = found.release() if consume else {column: list(values)
+                                            for column, values in found.data.items()}
+    frame.append(data, found.length)
+    return frame
 
 
-def _frame(columns: Mapping[str, Columns], name: str, consume: bool) -> pd.DataFrame:
+def _frame(columns: Mapping[str, Columns | ChunkedFrame], name: str,
+           consume: bool) -> pd.DataFrame:
     found = columns.get(name)
     if found is None or not found.length:
         return schemas.empty_frame(name)
-    return schemas.conform(name, _data(found, consume))
+    return _chunked(found, name, consume).finish()
 
 
-def build_frames(columns: Mapping[str, Columns], server_records: Sequence[Mapping[str, Any]],
+def build_frames(columns: Mapping[str, Columns | ChunkedFrame],
+                 server_records: Sequence[Mapping[str, Any]],
                  *, consume: bool = False) -> dict[str, pd.DataFrame]:
     """All snapshot frames from the scan's columns and the server records.
 
-    ``consume=True`` empties each :class:`Columns` once its frame is built, so
-    a large scan's lists do not stay alive next to the DataFrames.
+    ``columns`` holds, per frame, the scan's typed chunks (a
+    :class:`~mognet_lab.chunks.ChunkedFrame`, released as its frame is built)
+    or plain :class:`Columns`; ``consume=True`` also empties those.
     """
     frames = {name: _frame(columns, name, consume) for name in ("keys", "values", "children",
                                                                 "metadata", "states")}
     frames["server"] = schemas.conform("server", pd.DataFrame(list(server_records))) \
         if server_records else schemas.empty_frame("server")
     sizes = columns.get(SET_SIZES)
-    set_sizes = pd.DataFrame(_data(sizes, consume) if sizes else
-                             {"result_id": [], "member_count": []})
+    set_sizes = _chunked(sizes, SET_SIZES, consume).finish() if sizes is not None and \
+        sizes.length else pd.DataFrame({"result_id": [], "member_count": []})
     frames["results"] = _results(columns.get("results"), frames, set_sizes, consume)
     # SCAN order is arbitrary; a stable order makes snapshots comparable.
-    frames["keys"] = frames["keys"].sort_values("key", ignore_index=True)
-    frames["results"] = frames["results"].sort_values(["created", "result_id"],
-                                                      ignore_index=True, na_position="last")
+    frames["keys"] = _sorted(frames["keys"], ["key"])
+    frames["results"] = _sorted(frames["results"], ["created", "result_id"])
     return frames
 
 
-def _results(found: Columns | None, frames: Mapping[str, pd.DataFrame],
+def _sorted(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """``frame.sort_values(by, na_position="last", ignore_index=True)``, one column at a
+    time, so that a large frame is never held twice."""
+    table = pa.table({name: _arrow_column(frame[name]) for name in by})
+    order = pc.sort_indices(table, sort_keys=[(name, "ascending") for name in by]).to_numpy()
+    columns = {name: frame[name] for name in frame.columns}
+    del frame
+    for name in list(columns):
+        columns[name] = columns[name].take(order).reset_index(drop=True)
+    return pd.DataFrame(columns, copy=False)
+
+
+def _arrow_column(column: pd.Series) -> pa.ChunkedArray | pa.Array:
+    """A sort key in Arrow; missing timestamps sort last (as pandas' na_position="last")."""
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
+        stamps = column.array.asi8.copy()
+        stamps[column.isna().to_numpy()] = np.iinfo(np.int64).max
+        return pa.array(stamps)
+    return pa.array(column.array, from_pandas=True) if not hasattr(
+        column.array, "__arrow_array__") else column.array.__arrow_array__()
+
+
+def _results(found: Columns | ChunkedFrame | None, frames: Mapping[str, pd.DataFrame],
              set_sizes: pd.DataFrame, consume: bool) -> pd.DataFrame:
     if found is None or not found.length:
         return schemas.empty_frame("results")
-    raw = _data(found, consume)
-    results = schemas.conform("results", raw)
-    _note_bad_timestamps(results, raw)
-    del raw
+    results = _chunked(found, "results", consume).finish()
     ids = results["result_id"]
     results["queue_time"] = results["started"] - results["created"]
     results["duration"] = results["finished"] - results["started"]
     retries = (results["number_of_starts"] - results["number_of_stops"]).clip(lower=0)
     results["unexpected_retries"] = retries.astype("Int64")
-    counts = set_sizes.groupby("result_id")["member_count"].sum() if len(set_sizes) else None
-    results["children_count"] = _lookup(ids, counts, fill=0)
+    results["children_count"] = _sum_onto(ids, set_sizes["result_id"], set_sizes["member_count"])
     results["has_metadata"] = member_of(ids, frames["metadata"]["result_id"]).astype("boolean")
     results["value_status"] = _value_status(results, frames["values"])
     keys, total = frames["keys"], results["memory_bytes"].fillna(0)
+    owners = positions_in(keys["result_id"], ids)  # once for every kind
+    memory = keys["memory_bytes"].fillna(0).to_numpy(dtype=np.int64)
+    kinds = keys["kind"].to_numpy(dtype=object)
     for kind, column in _FAMILY:
-        of_kind = keys[keys["kind"] == kind]
-        memory = of_kind.groupby("result_id", observed=True)["memory_bytes"].sum()
-        results[column] = _lookup(ids, memory, fill=0)
+        of_kind = kinds == kind
+        summed = sum_by_position(owners[of_kind], memory[of_kind], len(ids))
+        results[column] = pd.Series(summed, index=ids.index, dtype="Int64")
         total = total + results[column]
     results["total_memory_bytes"] = total.astype("Int64")
     return results
 
 
-def _note_bad_timestamps(results: pd.DataFrame, raw: Mapping[str, list[Any]]) -> None:
-    """Timestamps pandas could not parse become NaT: say so in ``error``."""
-    for name in TIME_FIELDS:
-        given = pd.Series(raw.get(name, [None] * len(results)), dtype=object).notna()
-        bad = given & results[name].isna()
-        if bad.any():
-            note = f"field {name!r} is not an ISO-8601 timestamp"
-            error = results.loc[bad, "error"]
-            results.loc[bad, "error"] = error.where(error.isna(), error + "; " + note).fillna(note)
-
-
-def _lookup(ids: pd.Series, table: pd.Series | None, *, fill: int) -> pd.Series:
-    if table is None or table.empty:
-        return pd.Series(fill, index=ids.index, dtype="Int64")
-    return ids.map(table).fillna(fill).astype("Int64")
+def _sum_onto(ids: pd.Series, owners: pd.Series, amounts: pd.Series) -> pd.Series:
+    """Per result, the sum of ``amounts`` whose owner is that result (0 if none)."""
+    summed = sum_by_position(positions_in(owners, ids), amounts, len(ids))
+    return pd.Series(summed, index=ids.index, dtype="Int64")
 
 
 def _value_status(results: pd.DataFrame, values: pd.DataFrame) -> pd.Categorical:
@@ -104,13 +126,14 @@ def _value_status(results: pd.DataFrame, values: pd.DataFrame) -> pd.Categorical
 
     ``unreadable``: a value Mognet itself could not decode (see ``values.readable``).
     """
-    by_id = values.drop_duplicates("result_id").set_index("result_id")
-    status = pd.Series("present", index=by_id.index, dtype=object)
-    status[(by_id["exception_name"].astype(object) == NOT_READY_NAME).to_numpy()] = "not_ready"
-    status[~by_id["readable"].fillna(False).to_numpy(dtype=bool)] = "unreadable"
-    found = results["result_id"].map(status).astype(object)
-    ready = results["state"].astype(object).isin(READY_STATES)
-    missing = found.isna()
+    status = np.full(len(values), "present", dtype=object)
+    status[(values["exception_name"].astype(object) == NOT_READY_NAME).to_numpy()] = "not_ready"
+    status[~values["readable"].fillna(False).to_numpy(dtype=bool)] = "unreadable"
+    where = positions_in(results["result_id"], values["result_id"])
+    found = np.full(len(where), None, dtype=object)
+    found[where >= 0] = status[where[where >= 0]]
+    ready = results["state"].astype(object).isin(READY_STATES).to_numpy()
+    missing = where < 0
     found[missing & ready] = "lost"
     found[missing & ~ready] = "none"
     return pd.Categorical(found, categories=schemas.VALUE_STATUSES)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Iterable, NamedTuple
 
 __all__ = [
     "KIND_RESULT",
@@ -21,6 +21,7 @@ __all__ = [
     "app_prefix",
     "app_scan_pattern",
     "glob_escape",
+    "group_by_kind",
     "parse_key",
     "result_key",
     "split_app",
@@ -136,6 +137,30 @@ def _parse_bytes(prefix: bytes, key: bytes) -> ParsedKey:
     if state_id is not None:
         return ParsedKey(KIND_STATE, _text(state_id))
     return ParsedKey(_SUBKINDS[match["sub"]], match["rid"].decode("ascii"))
+
+
+def group_by_kind(app: str, keys: Iterable[bytes]) -> dict[str, tuple[list[bytes], list[str | None]]]:
+    """Keys of ``app`` grouped by kind: ``{kind: (keys, owner ids)}``, as :func:`parse_key`
+    classifies them (a scan groups every batch: no object per key)."""
+    prefix = _prefix_bytes(app)
+    start, match = len(prefix), _REST_BYTES.match
+    groups: dict[str, tuple[list[bytes], list[str | None]]] = {}
+    for key in keys:
+        found = match(key, start) if key.startswith(prefix) else None
+        if found is None:
+            kind, owner = KIND_UNKNOWN, None
+        else:
+            result_id, sub, state_id = found.groups()
+            if state_id is not None:
+                kind, owner = KIND_STATE, _text(state_id)
+            else:
+                kind, owner = _SUBKINDS[sub], result_id.decode("ascii")
+        group = groups.get(kind)
+        if group is None:
+            group = groups[kind] = ([], [])
+        group[0].append(key)
+        group[1].append(owner)
+    return groups
 
 
 def split_app(key: bytes | str) -> tuple[str, str] | None:

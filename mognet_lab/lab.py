@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import uuid
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .errors import AppNotFound, bad_option
+from .errors import AppNotFound, ScanWarning, bad_option
 from .keys import KEY_KINDS, MOGNET_SCAN_PATTERN, app_scan_pattern, split_app
 from .reader import Node, has_keys, iter_keys, open_node, ping
+from .reader.value import find_value, value_key
 from .scanner import scan_app
 from .settings import ScanSettings
 from .snapshot import Snapshot
@@ -55,13 +58,28 @@ class Lab:
         settings
             Further options (:class:`~mognet_lab.ScanSettings`); ``limit`` and
             ``batch``, when given here, override its values.
+
+        Warns
+        -----
+        ScanWarning
+            Once per caveat about the figures, also kept in the snapshot's
+            ``provenance.warnings``: another app's keys nested under this
+            app's prefix, or a Redis below 7.2 evicting by LRU/LFU (the scan
+            refreshed every key's access time: scan a replica).
         """
+        from .analysis.scan_warnings import scan_warnings
+
         chosen = settings or ScanSettings()
         overrides = {name: value for name, value in (("limit", limit), ("batch", batch))
                      if value is not None}
         if overrides:
             chosen = dataclasses.replace(chosen, **overrides)
-        return scan_app(self.nodes, self.app, chosen, url=self.url, progress=progress)
+        snapshot = scan_app(self.nodes, self.app, chosen, url=self.url, progress=progress)
+        # with_warnings keeps each sentence once, should the scanner have added it too.
+        snapshot = snapshot.with_warnings(scan_warnings(snapshot))
+        for text in snapshot.warnings:
+            warnings.warn(f"{self.app}: {text}", ScanWarning, stacklevel=2)
+        return snapshot
 
     def close(self) -> None:
         """Release the connections mognet_lab opened."""
@@ -74,7 +92,7 @@ class Lab:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def value(self, result_id: str, *, max_bytes: int = 1_000_000) -> ValueView:
+    def value(self, result_id: str | uuid.UUID, *, max_bytes: int = 1_000_000) -> ValueView:
         """Read one result's stored value now and decode it (JSON; never unpickled).
 
         Parameters
@@ -82,12 +100,20 @@ class Lab:
         result_id
             The result's full id.
         max_bytes
-            Decompress and show at most this many bytes; a larger value is
-            shown as the start of its text, not parsed.
+            Read, decompress and show at most this many bytes. A larger value
+            is shown as the start of its text, not parsed; its size is asked
+            first and no more than about ``max_bytes`` of it is transferred
+            (on Redis before 7.0, which cannot send part of a field, a value
+            stored in more than ``max_bytes`` is reported with its size only).
         """
-        from .display.value import load_value
+        from .display.value import decode_stored_value
 
-        return load_value(self.nodes, self.app, result_id, max_bytes=max_bytes)
+        if not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes < 1:
+            raise bad_option("max_bytes", max_bytes, "a positive integer")
+        wanted = _canonical_id(result_id)
+        fields = find_value(self.nodes, self.app, wanted, max_bytes=max_bytes)
+        return decode_stored_value(wanted, value_key(self.app, wanted), fields,
+                                   max_bytes=max_bytes)
 
     def _repr_html_(self) -> str:
         from .views import lab_page, render_html
@@ -96,6 +122,14 @@ class Lab:
 
     def __repr__(self) -> str:
         return f"<Lab app={self.app!r} url={self.url!r} nodes={len(self.nodes)}>"
+
+
+def _canonical_id(result_id: object) -> str:
+    try:
+        return str(result_id if isinstance(result_id, uuid.UUID) else uuid.UUID(str(result_id)))
+    except ValueError:
+        raise bad_option("result_id", result_id, "a result's full id (a UUID); "
+                         "snapshot.result(prefix).value(lab) also takes a prefix") from None
 
 
 def connect(url_or_client: Any, *, app: str, check: bool = True) -> Lab:

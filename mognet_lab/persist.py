@@ -112,7 +112,7 @@ def _provenance_record(snapshot: Snapshot, frames: dict[str, Any]) -> dict[str, 
             "url": censor_url(p.url), "scanned_at": _iso(p.scanned_at),
             "duration_s": p.duration_s, "settings": dataclasses.asdict(p.settings),
             "complete": p.complete, "keys_read": p.keys_read, "version": p.version,
-            "saved_at": _iso(datetime.now(timezone.utc)), "frames": frames}
+            "warnings": list(p.warnings), "saved_at": _iso(datetime.now(timezone.utc)), "frames": frames}
 
 
 def _iso(moment: datetime) -> str:
@@ -256,7 +256,8 @@ def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
             scanned_at=datetime.fromisoformat(record["scanned_at"]),
             duration_s=float(record["duration_s"]), settings=_settings(record.get("settings")),
             complete=bool(record["complete"]), keys_read=int(record["keys_read"]),
-            version=str(record["version"]))
+            version=str(record["version"]),
+            warnings=tuple(str(w) for w in record.get("warnings") or ()))
     except (KeyError, TypeError, ValueError) as exc:
         raise MognetLabError(f"{PROVENANCE_FILE} at {str(where)!r} lacks or garbles "
                              f"{exc}: the saved snapshot is damaged.") from exc

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from .keys import ParsedKey
-
-__all__ = ["Clipped", "KeyReply"]
+__all__ = ["Clipped", "KindBatch"]
 
 
 class Clipped(NamedTuple):
@@ -17,15 +16,26 @@ class Clipped(NamedTuple):
     tail: bytes
 
 
-class KeyReply(NamedTuple):
-    """What Redis said about one key (raw, undecoded)."""
+@dataclass
+class KindBatch:
+    """What Redis said about the keys of one kind in one batch (raw, undecoded).
 
-    key: bytes
-    parsed: ParsedKey
-    redis_type: str
-    pttl_ms: int | None
-    memory_bytes: int | None
-    data: Any  # dict of a hash (contents may be Clipped), list of set members, or None
-    member_count: int | None  # HLEN of a hash, SCARD of a set
-    redis_encoding: str | None
-    error: str | None
+    Every list has one entry per key, in the same order: a batch is a handful
+    of columns, not an object per key.
+    """
+
+    kind: str
+    keys: list[bytes]
+    owners: list[str | None]  # result id (result family) or request id (state)
+    pttl_ms: list[int | None]
+    memory_bytes: list[int | None]
+    member_counts: list[int | None]  # HLEN of a hash, SCARD of a set
+    redis_types: list[str]
+    # Per key: dict of a hash (value contents may be Clipped), tuple of a result's
+    # Mognet fields in RESULT_FIELDS order, list of set members, or None.
+    data: list[Any]
+    errors: list[str | None]
+    redis_encodings: list[str | None] = field(default_factory=list)  # values only
+
+    def __len__(self) -> int:
+        return len(self.keys)

@@ -10,18 +10,21 @@ from __future__ import annotations
 import json
 from typing import Any, Sequence
 
+from .chunks import ChunkedFrame
 from .decode import (
     ResultDecoder,
     decode_children,
     decode_json_hash,
-    decode_value,
     flatten,
 )
+from .decode.value_batch import decode_values
+from .format import TIME_FIELDS
 from .keys import KIND_CHILDREN, KIND_METADATA, KIND_RESULT, KIND_STATE, KIND_VALUE
-from .raw import KeyReply
+from .raw import KindBatch
+from .schemas import INT, STRING, UTC_TIME, as_dtype
 from .settings import ScanSettings
 
-__all__ = ["Columns", "Collector", "SET_SIZES"]
+__all__ = ["Columns", "Collector", "SET_SIZES", "new_frame", "parse_result_times"]
 
 # A private frame: members per children set, joined onto results.
 SET_SIZES = "_set_sizes"
@@ -70,103 +73,151 @@ class Columns:
                 values.extend([None] * (self.length - len(values)))
 
 
-def _ttl_s(pttl_ms: int | None) -> float | None:
-    return pttl_ms / 1000 if pttl_ms is not None and pttl_ms >= 0 else None
+def parse_result_times(columns: dict[str, list[Any]]) -> None:
+    """Parse a batch's result timestamps (ISO text) in place; note those that do not parse.
+
+    The text goes as soon as it is parsed: only the batch's own strings live.
+    """
+    length = len(columns["result_id"]) if "result_id" in columns else 0
+    errors = columns.setdefault("error", [None] * length)
+    for name in TIME_FIELDS:
+        given = columns.get(name)
+        if given is None:
+            continue
+        stamps = as_dtype(given, UTC_TIME).array.asi8.copy()
+        for index in [i for i, text in enumerate(given) if text is not None]:
+            if stamps[index] == _NAT:
+                note = f"field {name!r} is not an ISO-8601 timestamp"
+                errors[index] = note if errors[index] is None else f"{errors[index]}; {note}"
+        columns[name] = stamps  # type: ignore[assignment]
+
+
+_NAT = -(2**63)
+_SET_SIZES_SCHEMA = {"result_id": STRING, "member_count": INT}
+
+
+def new_frame(name: str) -> ChunkedFrame:
+    """An empty :class:`ChunkedFrame` for one of the scan's frames."""
+    if name == SET_SIZES:
+        return ChunkedFrame(name, schema=_SET_SIZES_SCHEMA)
+    return ChunkedFrame(name, prepare=parse_result_times if name == "results" else None)
 
 
 class Collector:
-    """Adds batches of key replies to per-frame :class:`Columns`."""
+    """Adds batches of key replies to per-frame :class:`~mognet_lab.chunks.ChunkedFrame`.
+
+    Each batch is decoded into :class:`Columns` of its own, which are converted
+    to typed chunks at the end of the batch: Python objects live for one batch.
+    """
 
     def __init__(self, settings: ScanSettings) -> None:
         self.settings = settings
-        self.frames: dict[str, Columns] = {}
+        self.frames: dict[str, ChunkedFrame] = {}
+        self._batch: dict[str, Columns] = {}
         self._results = ResultDecoder()
+        self.keys_read = 0
 
     def columns(self, frame: str) -> Columns:
-        found = self.frames.get(frame)
+        found = self._batch.get(frame)
         if found is None:
-            found = self.frames[frame] = Columns()
+            found = self._batch[frame] = Columns()
         return found
 
-    @property
-    def keys_read(self) -> int:
-        return self.columns("keys").length
+    def add_batch(self, batches: Sequence[KindBatch]) -> None:
+        """Add every key of ``batches`` to the keys frame and to its kind's frame."""
+        for batch in batches:
+            self._decode(batch)
+        for name, columns in self._batch.items():
+            frame = self.frames.get(name)
+            if frame is None:
+                frame = self.frames[name] = new_frame(name)
+            frame.append(columns.release(), columns.length)
+        self._batch.clear()
+        self.keys_read += sum(len(batch) for batch in batches)
 
-    def add_batch(self, replies: Sequence[KeyReply]) -> None:
-        """Add every reply to the keys frame and to its kind's frame."""
-        ttls = [_ttl_s(r.pttl_ms) for r in replies]
+    def _decode(self, batch: KindBatch) -> None:
+        ttls = [pttl / 1000 if pttl is not None and pttl >= 0 else None
+                for pttl in batch.pttl_ms]
         self.columns("keys").extend({
-            "key": [r.key.decode("utf-8", "backslashreplace") for r in replies],
-            "kind": [r.parsed.kind for r in replies],
-            "result_id": [r.parsed.owner_id for r in replies],
-            "redis_type": [r.redis_type for r in replies],
-            "memory_bytes": [r.memory_bytes for r in replies],
+            "key": batch.keys,  # bytes: the frame builder decodes them
+            "kind": [batch.kind] * len(batch),
+            "result_id": batch.owners,
+            "redis_type": batch.redis_types,
+            "memory_bytes": batch.memory_bytes,
             "ttl_s": ttls,
-            "error": [r.error for r in replies],
-        }, len(replies))
-        fast = [(r, ttl) for r, ttl in zip(replies, ttls)
-                if r.parsed.kind == KIND_RESULT and isinstance(r.data, tuple)]
+            "error": batch.errors,
+        }, len(batch))
+        kind = batch.kind
+        if kind == KIND_RESULT:
+            self._add_results(batch, ttls)
+        elif kind == KIND_VALUE:
+            self._add_values(batch, ttls)
+        elif kind == KIND_CHILDREN:
+            for parent, members, count, error in zip(batch.owners, batch.data,
+                                                     batch.member_counts, batch.errors):
+                self._add_children(parent, members, count, error)
+        elif kind in (KIND_METADATA, KIND_STATE):
+            for row in zip(batch.owners, batch.data, ttls, batch.memory_bytes, batch.errors):
+                self._add_fields(kind, *row)
+
+    def _add_results(self, batch: KindBatch, ttls: list[float | None]) -> None:
+        fast = [i for i, data in enumerate(batch.data) if data.__class__ is tuple]
+        everything: tuple[list[Any], ...] = (batch.owners, batch.data, ttls, batch.memory_bytes)
+        rows = everything if len(fast) == len(batch) else \
+            tuple([column[i] for i in fast] for column in everything)
         if fast:
-            self._add_result_rows(fast)
-        for reply, ttl in zip(replies, ttls):
-            kind = reply.parsed.kind
-            if kind == KIND_RESULT and not isinstance(reply.data, tuple):
-                self._add_result_mapping(reply, ttl)
-            elif kind == KIND_VALUE:
-                self._add_value(reply, ttl)
-            elif kind == KIND_CHILDREN:
-                self._add_children(reply)
-            elif kind in (KIND_METADATA, KIND_STATE):
-                self._add_fields(reply, ttl)
+            columns = self._results.decode_rows([owner or "" for owner in rows[0]], rows[1])
+            columns["ttl_s"], columns["memory_bytes"] = list(rows[2]), list(rows[3])
+            self.columns("results").extend(columns, len(fast))
+        if len(fast) < len(batch):
+            chosen = set(fast)
+            for i in (i for i in range(len(batch)) if i not in chosen):
+                self._add_result_mapping(batch.owners[i] or "", batch.data[i], ttls[i],
+                                         batch.memory_bytes[i], batch.errors[i])
 
-    def _add_result_rows(self, fast: list[tuple[KeyReply, float | None]]) -> None:
-        columns = self._results.decode_rows([r.parsed.owner_id or "" for r, _ in fast],
-                                            [r.data for r, _ in fast])
-        columns["ttl_s"] = [ttl for _, ttl in fast]
-        columns["memory_bytes"] = [r.memory_bytes for r, _ in fast]
-        self.columns("results").extend(columns, len(fast))
+    def _add_result_mapping(self, owner: str, data: Any, ttl: float | None,
+                            memory: int | None, error: str | None) -> None:
+        record = {"result_id": owner} if data is None else \
+            self._results.decode_mapping(owner, data)
+        self.columns("results").add({**record, "ttl_s": ttl, "memory_bytes": memory,
+                                     "error": _join(error, record.get("error"))})
 
-    def _add_result_mapping(self, reply: KeyReply, ttl: float | None) -> None:
-        owner = reply.parsed.owner_id or ""
-        record = {"result_id": owner} if reply.data is None else \
-            self._results.decode_mapping(owner, reply.data)
-        self.columns("results").add({**record, "ttl_s": ttl, "memory_bytes": reply.memory_bytes,
-                                     "error": _join(reply.error, record.get("error"))})
-
-    def _add_value(self, reply: KeyReply, ttl: float | None) -> None:
-        owner = reply.parsed.owner_id or ""
+    def _add_values(self, batch: KindBatch, ttls: list[float | None]) -> None:
         settings = self.settings
-        record = {"result_id": owner} if reply.data is None else decode_value(
-            owner, reply.data, decompress_cap=settings.decompress_cap,
-            head_bytes=settings.head_bytes)
-        self.columns("values").add({**record, "ttl_s": ttl, "memory_bytes": reply.memory_bytes,
-                                    "redis_encoding": reply.redis_encoding,
-                                    "error": _join(reply.error, record.get("error"))})
+        columns = decode_values([owner or "" for owner in batch.owners], batch.data,
+                                decompress_cap=settings.decompress_cap,
+                                head_bytes=settings.head_bytes)
+        columns["ttl_s"], columns["memory_bytes"] = ttls, batch.memory_bytes
+        columns["redis_encoding"] = batch.redis_encodings
+        columns["error"] = [_join(error, note) if error else note
+                            for error, note in zip(batch.errors, columns["error"])]
+        self.columns("values").extend(columns, len(batch))
 
-    def _add_children(self, reply: KeyReply) -> None:
-        parent, rows = reply.parsed.owner_id, self.columns("children")
-        if reply.data is None:
+    def _add_children(self, parent: str | None, members: Any, member_count: int | None,
+                      error: str | None) -> None:
+        rows = self.columns("children")
+        if members is None:
             rows.add({"parent_id": parent, "child_id": None,
-                      "error": reply.error or "members not read"})
+                      "error": error or "members not read"})
             return
-        child_ids, problems = decode_children(reply.data)
+        child_ids, problems = decode_children(members)
         count = len(child_ids) + len(problems)
         rows.extend({"parent_id": [parent] * count,
                      "child_id": [*child_ids, *([None] * len(problems))],
                      "error": [*([None] * len(child_ids)), *problems]}, count)
         # children_count is SCARD's answer: every member, readable or not.
-        self.columns(SET_SIZES).add({"result_id": parent, "member_count": reply.member_count})
+        self.columns(SET_SIZES).add({"result_id": parent, "member_count": member_count})
 
-    def _add_fields(self, reply: KeyReply, ttl: float | None) -> None:
-        frame = "metadata" if reply.parsed.kind == KIND_METADATA else "states"
-        ident = {"result_id" if frame == "metadata" else "request_id": reply.parsed.owner_id}
-        common = {"ttl_s": ttl, "memory_bytes": reply.memory_bytes}
-        if reply.data is None:
-            self.columns(frame).add({**ident, "field_count": None, **common,
-                                     "error": reply.error})
+    def _add_fields(self, kind: str, owner: str | None, data: Any, ttl: float | None,
+                    memory: int | None, error: str | None) -> None:
+        frame = "metadata" if kind == KIND_METADATA else "states"
+        ident = {"result_id" if frame == "metadata" else "request_id": owner}
+        common = {"ttl_s": ttl, "memory_bytes": memory}
+        if data is None:
+            self.columns(frame).add({**ident, "field_count": None, **common, "error": error})
             return
-        fields, error = decode_json_hash(reply.data)
-        record = {**ident, "field_count": len(fields), **common, "error": error}
+        fields, problem = decode_json_hash(data)
+        record = {**ident, "field_count": len(fields), **common, "error": problem}
         if frame == "metadata":
             flat = flatten(fields)
             record.update({(f"meta.{k}" if k in record else k): v for k, v in flat.items()})

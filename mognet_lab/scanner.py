@@ -10,11 +10,12 @@ from typing import Iterator, Sequence
 
 from ._version import __version__
 from .frames import build_frames
-from .keys import app_scan_pattern, parse_key
+from .keys import app_scan_pattern, group_by_kind
 from .prefetch import Prefetch
 from .progress import progress_bar
-from .raw import KeyReply
+from .raw import KindBatch
 from .reader import Node, fetch_batch, iter_keys, read_server
+from .reader.seen import SeenKeys
 from .records import Collector
 from .settings import ScanSettings
 from .snapshot import Provenance, Snapshot
@@ -29,8 +30,8 @@ class _Reading:
         self.nodes, self.app, self.settings = nodes, app, settings
         self.complete = True
 
-    def __iter__(self) -> Iterator[list[KeyReply]]:
-        seen: set[bytes] = set()  # shared: a key seen on two nodes counts once
+    def __iter__(self) -> Iterator[list[KindBatch]]:
+        seen = SeenKeys()  # shared: a key seen on two nodes counts once
         budget = self.settings.limit
         pattern = app_scan_pattern(self.app)
         for node in self.nodes:
@@ -38,8 +39,7 @@ class _Reading:
                 if budget is not None:
                     keys = keys[:budget]
                     budget -= len(keys)
-                parsed = [(key, parse_key(self.app, key)) for key in keys]
-                yield fetch_batch(node, parsed, self.settings)
+                yield fetch_batch(node, group_by_kind(self.app, keys), self.settings)
                 if budget == 0:
                     self.complete = False
                     return
@@ -76,7 +76,7 @@ def scan_app(nodes: Sequence[Node], app: str, settings: ScanSettings, *, url: st
         with _gc_paused(), Prefetch(iter(reading)) as batches:
             for replies in batches:
                 collector.add_batch(replies)
-                bar.update(len(replies))
+                bar.update(sum(len(batch) for batch in replies))
     finally:
         bar.close()
     provenance = Provenance(app=app, url=url, scanned_at=started,

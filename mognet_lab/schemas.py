@@ -12,7 +12,8 @@ import pandas as pd
 
 __all__ = ["SCHEMAS", "FRAME_NAMES", "VALUE_STATUSES", "empty_frame", "conform"]
 
-STRING = pd.StringDtype()
+# Arrow-backed: ids and key names cost their bytes, not a Python object each.
+STRING = pd.StringDtype("pyarrow")
 CATEGORY = "category"
 UTC_TIME = "datetime64[ns, UTC]"
 TIMEDELTA = "timedelta64[ns]"

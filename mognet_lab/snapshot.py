@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import pandas as pd
 
@@ -32,6 +32,8 @@ class Provenance:
     complete: bool  # False when `limit` stopped the scan early
     keys_read: int
     version: str
+    # Caveats about the figures (nested apps, LRU touched), one sentence each.
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,18 @@ class Snapshot:
     @property
     def complete(self) -> bool:
         return self.provenance.complete
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Caveats about this scan's figures (``provenance.warnings``)."""
+        return self.provenance.warnings
+
+    def with_warnings(self, warnings: Sequence[str]) -> Snapshot:
+        """This snapshot with ``warnings`` added to its provenance (each kept once)."""
+        added = tuple(dict.fromkeys([*self.provenance.warnings, *warnings]))
+        if added == self.provenance.warnings:
+            return self
+        return Snapshot(self.frames, replace(self.provenance, warnings=added))
 
     def result(self, result_id: str) -> ResultView:
         """One result (full id or a unique prefix of >= 8 characters); KeyError if absent."""

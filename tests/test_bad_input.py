@@ -702,21 +702,23 @@ class _VanishingNode:
         return [[None] * (len(c) - 2) if c[0] == b"HMGET" else self.canned[c[0]]
                 for template, _ in pairs for c in template.commands]
 
+    def batch_grouped(self, groups: Any) -> list[Any]:
+        return self.batch_keyed([(template, key) for template, keys in groups for key in keys])
+
     def call(self, *command: Any) -> Any:
         return (0, [])
 
 
 def test_key_vanishing_inside_round_one() -> None:
     # Redis keeps no empty hash or set: HLEN/SCARD 0 after PTTL >= 0 means it just expired.
-    from mognet_lab.keys import parse_key
+    from mognet_lab.keys import group_by_kind
 
     rid = new_id()
     keys = [rkey("a", rid, sub).encode() for sub in ("", "value", "metadata", "children")]
     keys.append(b"a.mognet.state.r")
-    replies = fetch_module.fetch_batch(_VanishingNode(),  # type: ignore[arg-type]
-                                       [(k, parse_key("a", k)) for k in keys],
-                                       mognet_lab.ScanSettings())
-    assert replies == []
+    batches = fetch_module.fetch_batch(_VanishingNode(),  # type: ignore[arg-type]
+                                       group_by_kind("a", keys), mognet_lab.ScanSettings())
+    assert [key for batch in batches for key in batch.keys] == []
 
 
 def _delete_before(monkeypatch: pytest.MonkeyPatch, client: redis.Redis,
@@ -727,7 +729,8 @@ def _delete_before(monkeypatch: pytest.MonkeyPatch, client: redis.Redis,
 
     def wrapper(node: Any, items: Any, *args: Any) -> Any:
         if not deleted:
-            keys = [item[0] if isinstance(item, tuple) else item.key for item in items]
+            keys = [key for group in (items.values() if isinstance(items, dict) else items)
+                    for key in (group[0] if isinstance(group, tuple) else group.keys)]
             deleted.append(client.delete(*keys[::2]))
         return original(node, items, *args)
 

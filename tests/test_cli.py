@@ -119,3 +119,45 @@ def test_scan_save_then_compare_and_report(demo_app, tmp_path: Path, capsys) -> 
     assert main(["report", "--snapshot", str(tmp_path / "after"), "-o",
                  str(tmp_path / "r.md")]) == 0
     assert (tmp_path / "r.md").read_text().startswith("#")
+
+
+BAD_URLS = [
+    ("redis://u:Pw7secret@h:notaport/0", "port 'notaport'"),
+    ("redis://u:Pw7secret@h:99999/0", "port '99999'"),
+    ("redis://u:Pw7secret@h:6379/0?socket_timeout=abc", "socket_timeout='abc'"),
+    ("redis://u:Pw7secret@h:6379/0?socket_connect_timeout=-1", "socket_connect_timeout"),
+    ("redis://u:Pw7secret@h:6379/0?db=x", "db='x'"),
+    ("redis://u:Pw7secret@h:6379/0?max_connections=1.5", "max_connections"),
+    ("redis://u:Pw7secret@h:6379/abc", "database 'abc'"),
+    ("redis://u:Pw7secret@[::1/0", "cannot be parsed"),
+    ("redis://u:Pw7secret@h:6379/0?frobnicate=1", "unknown option 'frobnicate'"),
+    ("rediss://u:Pw7secret@h:6380/0?ssl_cert_reqs=bogus", "bogus"),
+    ("unix://u:Pw7secret@/tmp/redis.sock?db=x", "db='x'"),
+    ("ftp://u:Pw7secret@h/0", "scheme 'ftp'"),
+    ("redis://:Pw7secret@h:6379/0?password=Pw7secret&socket_timeout=x", "socket_timeout"),
+]
+URL_COMMANDS = [["apps"], ["scan", "--app", "a"], ["report", "--app", "a", "-o", "r.html"]]
+
+
+@pytest.mark.parametrize("command", URL_COMMANDS, ids=lambda c: c[0])
+@pytest.mark.parametrize(("url", "words"), BAD_URLS, ids=[u for u, _ in BAD_URLS])
+def test_bad_url_is_a_one_line_usage_error_without_the_password(
+        command: list[str], url: str, words: str, tmp_path: Path, capsys,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    argv = [command[0], url, *command[1:]]
+    assert main(argv) == EXIT_CODES["usage"]
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("mognet-lab: ") and captured.err.count("\n") == 1
+    assert words in captured.err and "Traceback" not in captured.err
+    assert "Pw7secret" not in captured.err and "***" in captured.err
+
+
+def test_bad_url_in_a_server_list_is_a_usage_error() -> None:
+    import mognet_lab
+
+    with pytest.raises(mognet_lab.InvalidURL, match="port 'x'") as caught:
+        mognet_lab.connect(["redis://127.0.0.1:1/0", "redis://:Pw7secret@h:x/0"], app="a",
+                           check=False)
+    assert "Pw7secret" not in str(caught.value)

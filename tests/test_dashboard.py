@@ -195,6 +195,17 @@ def test_filter_widgets_follow_set_filter_and_back(dash: Dashboard) -> None:
     assert len(dash.table.filtered) == len(dash.snapshot.results)
 
 
+def test_set_filter_none_clears_every_filter(dash: Dashboard) -> None:
+    dash.set_filter(state="FAILURE", text="invoice", since="2000-01-01")
+    assert len(dash.table.filtered) < len(dash.snapshot.results)
+    dash.set_filter(name=None, state=None, node=None, text=None, since=None, until=None)
+    assert dash.table.text.value == "" and dash.table.state.value is None
+    assert dash.table.filter.text == "" and dash.table.filter.since is None
+    assert len(dash.table.filtered) == len(dash.snapshot.results)
+    with pytest.raises(BadOption, match="text"):
+        dash.set_filter(text=3)
+
+
 def test_filter_through_widgets(dash: Dashboard, snapshot: Snapshot) -> None:
     dash.table.state.value = "FAILURE"  # what choosing in the dropdown does
     expected = (snapshot.results["state"] == "FAILURE").sum()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import io
 import json
 import os
 import uuid
@@ -25,7 +26,7 @@ from mognet_lab.decode import (
     decode_value,
     flatten,
 )
-from mognet_lab.decode.gzipsize import MAX_DEFLATE_RATIO, measure_gzip
+from mognet_lab.decode.gzipsize import MAX_DEFLATE_RATIO, max_member_size, measure_gzip
 from mognet_lab.format import EXCEPTION_INFO_TYPE, NOT_READY_NAME, RESULT_FIELDS
 from mognet_lab.raw import Clipped
 
@@ -171,8 +172,13 @@ def test_measure_clipped_ambiguous_over_4_gib() -> None:
     size = measure(stream[:1000], stored_size=stored, trailer=stream[-4:])
     assert size.raw_bytes is None and size.source is None
     assert "4 GiB" in size.error and data.startswith(size.head) and size.head
+    # Just below the wrap the trailer is believed when it is plausible for the size...
+    plausible = (stored - 2).to_bytes(4, "little")
+    below = measure(stream[:1000], stored_size=stored - 2, trailer=plausible)
+    assert below.raw_bytes == stored - 2 and below.error is None
+    # ...and not when 4 MB of gzip would claim to hold only 10,000 bytes.
     below = measure(stream[:1000], stored_size=stored - 2, trailer=stream[-4:])
-    assert below.raw_bytes == 10_000 and below.error is None
+    assert below.raw_bytes is None and "too few" in below.error
 
 
 def test_measure_whole_stream_ambiguous_over_4_gib() -> None:
@@ -196,6 +202,66 @@ def test_measure_clipped_at_a_member_boundary() -> None:
     first, second = gzip.compress(b"a" * 1000), gzip.compress(b"b" * 500)
     size = measure(first, stored_size=len(first + second), trailer=second[-4:])
     assert size.raw_bytes is None and "trailer" in (size.error or "")
+
+
+def _with_isize(stream: bytes, isize: int) -> bytes:
+    return stream[:-4] + (isize % 2**32).to_bytes(4, "little")
+
+
+def test_measure_trailer_too_small_for_the_stored_size() -> None:
+    # A 1 MB stream (incompressible data) whose trailer claims 5,000 bytes.
+    data = os.urandom(1_000_000)
+    lying = _with_isize(gzip.compress(data), 5_000)
+    # Fewer bytes decompressed than claimed (cap, or a clipped head): only the
+    # size of the stream can tell the claim is false.
+    for size in (measure(lying, cap=1_000, head_bytes=100),
+                 measure(lying[:4096], stored_size=len(lying), trailer=lying[-4:],
+                         head_bytes=100)):
+        assert size.raw_bytes is None and size.source is None
+        assert "says 5000 bytes, too few for" in size.error and "size unknown" in size.error
+        assert size.head == data[:100]  # the head is still read
+
+
+@pytest.mark.parametrize("level", [0, 1, 9])
+def test_measure_believes_honest_trailers_at_every_level(level: int) -> None:
+    # Level 0 writes stored blocks only: the most a real encoder expands data.
+    for data in (os.urandom(300_000), b"ab" * 150_000, b""):
+        stream = gzip.compress(data, compresslevel=level)
+        assert len(stream) <= max_member_size(len(data))
+        size = measure(stream[:4096], stored_size=len(stream), trailer=stream[-4:],
+                       head_bytes=16)
+        assert (size.raw_bytes, size.error) == (len(data), None), level
+
+
+def test_measure_counts_optional_header_fields() -> None:
+    # A 3,000-byte file name in the header: small data, large member, still honest.
+    buffer = io.BytesIO()
+    with gzip.GzipFile(filename="n" * 3000, mode="wb", fileobj=buffer, mtime=0) as handle:
+        handle.write(os.urandom(2000))
+    stream = buffer.getvalue()
+    assert len(stream) > max_member_size(2000)
+    size = measure(stream[:4096], stored_size=len(stream), trailer=stream[-4:], cap=1000)
+    assert (size.raw_bytes, size.error) == (2000, None)
+    # A name running past the fetched head: the header size is unknown, so not judged.
+    size = measure(stream[:100], stored_size=len(stream), trailer=stream[-4:], head_bytes=10)
+    assert size.raw_bytes == 2000
+
+
+def test_measure_multi_member_trailer_counts_the_last_member_only() -> None:
+    first, second = gzip.compress(os.urandom(500_000)), gzip.compress(b"x" * 100)
+    stream = first + second
+    size = measure(stream[:4096], stored_size=len(stream), trailer=stream[-4:], head_bytes=16)
+    assert size.raw_bytes is None and "several members" in size.error
+    # Decompressed whole (under the cap), the members add up exactly.
+    assert measure(stream, cap=1 << 20)[:2] == (500_100, "decompressed")
+
+
+def test_measure_trailer_wrapped_past_4_gib_is_unknown_not_small() -> None:
+    # 4 GiB + 10 bytes claimed by a stream large enough to hold it: ISIZE reads 10.
+    stream = gzip.compress(os.urandom(5_000))
+    stored = 2**32 // MAX_DEFLATE_RATIO + 10
+    size = measure(stream[:1000], stored_size=stored, trailer=(10).to_bytes(4, "little"))
+    assert size.raw_bytes is None and "4 GiB" in size.error
 
 
 # -- decode_value ---------------------------------------------------------------------

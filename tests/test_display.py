@@ -20,17 +20,17 @@ import pytest
 import mognet_lab
 from mognet_lab.display import ValueView
 from mognet_lab.display.value import decode_stored_value
-from mognet_lab.views import ResultView, ServerInfo, findings_html
-from mognet_lab.views.html import table_html
-from mognet_lab.views.model import table
-from mognet_lab.views.result import FIELDS
-from mognet_lab.views.text import frame_text
 from mognet_lab.errors import BadOption
 from mognet_lab.format import EXCEPTION_INFO_TYPE
 from mognet_lab.lab import Lab
 from mognet_lab.reader.node import Node
 from mognet_lab.schemas import METADATA
 from mognet_lab.snapshot import Snapshot
+from mognet_lab.views import ResultView, ServerInfo, findings_html
+from mognet_lab.views.html import table_html
+from mognet_lab.views.model import table
+from mognet_lab.views.result import FIELDS
+from mognet_lab.views.text import frame_text
 from mognet_writer import MognetWriter, Point, unique_app_name
 
 XSS_NAME = "<script>alert(1)</script>"
@@ -451,8 +451,8 @@ def test_lab_value_caps_a_large_value(lab: Lab, written: dict[str, Any]) -> None
     assert "more than max_bytes=10,000" in view._repr_html_()
 
 
-def test_lab_value_sends_only_hgetall(lab: Lab, written: dict[str, Any],
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_lab_value_sends_only_bounded_reads(lab: Lab, written: dict[str, Any],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
     sent: list[str] = []
     original_call, original_batch = Node.call, Node.batch
 
@@ -467,11 +467,16 @@ def test_lab_value_sends_only_hgetall(lab: Lab, written: dict[str, Any],
     monkeypatch.setattr(Node, "call", spy_call)
     monkeypatch.setattr(Node, "batch", spy_batch)
     lab.value(written["ids"]["dict"])
-    # The server's version once (to use CLIENT NO-TOUCH where it exists), then the read.
-    assert set(sent) <= {"INFO", "HGETALL", "EVALSHA_RO", "EVAL_RO"} and sent[-1] == "HGETALL"
+    # The server's version once (to use CLIENT NO-TOUCH where it exists), then the read:
+    # the size first, then the contents (small enough to read whole).
+    reads = ["HLEN", "HSTRLEN", "HMGET", "HGET"]
+    assert set(sent) <= {"INFO", "EVALSHA_RO", "EVAL_RO", *reads} and sent[-4:] == reads
     sent.clear()
     lab.value(written["ids"]["dict"])
-    assert sent == ["HGETALL"]
+    assert sent == reads
+    sent.clear()
+    lab.value(written["ids"]["big"], max_bytes=1000)  # too big: clipped by the server
+    assert sent[:3] == reads[:3] and "HGET" not in sent and "HGETALL" not in sent
 
 
 def test_lab_value_rejects_bad_options(lab: Lab) -> None:

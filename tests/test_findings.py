@@ -137,6 +137,11 @@ FIRES: list[tuple[str, Change, str, int | None, int | None, list[str]]] = [
      ["1 stored exception of 16.0 KiB or more (39.1 KiB in all", "builtins:ValueError"]),
     ("server_unknown", _server(timeout=None, unknown="CONFIG refused: no"), "info", None, None,
      ["1 check without an answer (timeout)", "CONFIG refused: no"]),
+    # App "shop.mognet" writes shop.mognet.mognet.result.*, under app "shop"'s prefix.
+    ("nested_app", lambda s: [s.unknown(f"mognet.result.{uid(951)}", memory=300),
+                              s.unknown(f"mognet.result.{uid(951)}/value", memory=200)],
+     "warning", 2, 500, ["app 'shop.mognet' keeps 2 keys (500 B", "under 'shop.mognet.'",
+                         "unknown keys of 'shop'"]),
 ]
 
 
@@ -184,6 +189,9 @@ QUIET: list[tuple[str, Change]] = [
                                             memory=300, encoding="hashtable")),
     ("large_exceptions", lambda s: s.result("FAILURE", value="failure", value_memory=4000)),
     ("maxmemory_forecast", lambda s: s.result("SUCCESS", value_memory=400_000)),
+    # Unknown keys that merely mention "mognet", and an app whose name only starts alike.
+    ("nested_app", lambda s: [s.unknown("mognet.cache"), s.unknown("mognetx.result.1"),
+                              s.unknown(f"other.mognet.result.{uid(953)}x")]),
 ]
 
 

@@ -200,7 +200,9 @@ def test_censor_url_password_with_at_sign() -> None:
 
 # -- check_redis_url --------------------------------------------------------------------------
 @pytest.mark.parametrize("url", ["redis://localhost:6379/0", "rediss://h:6380/0",
-                                 "unix:///tmp/redis.sock", "REDIS://h", "redis://u:p@h/1"])
+                                 "unix:///tmp/redis.sock", "REDIS://h", "redis://u:p@h/1",
+                                 "redis://h/", "redis://h:6379/0?socket_timeout=2.5&db=3",
+                                 "unix:///tmp/r.sock?db=2", "redis://[::1]:6379/0"])
 def test_check_redis_url_accepts(url: str) -> None:
     assert check_redis_url(url) == url
 
@@ -215,6 +217,12 @@ def test_check_redis_url_accepts(url: str) -> None:
     (6379, ["6379"]),
     (b"redis://h", ["not a Redis URL"]),
     ("https://u:s3cret@x/0", ["'https'", "u:***@"]),
+    ("redis://u:s3cret@x:port/0", ["port 'port'", "u:***@"]),
+    ("redis://:s3cret@x:70000/0", ["port '70000'"]),
+    ("redis://x/zero", ["database 'zero'"]),
+    ("redis://x/0?db=-1", ["db='-1'"]),
+    ("redis://x/0?socket_timeout=inf", ["socket_timeout='inf'"]),
+    ("redis://u:s3cret@[x/0", ["cannot be parsed"]),
 ])
 def test_check_redis_url_rejects(url: object, words: list[str]) -> None:
     with pytest.raises(InvalidURL) as caught:

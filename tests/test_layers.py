@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
               "vector", "progress", "embedded", "raw", "export")),
     ("reader", ("reader",)),
     ("decode", ("decode",)),
-    ("frames", ("frames", "records", "prefetch")),
+    ("frames", ("frames", "records", "prefetch", "chunks")),
     ("snapshot", ("snapshot", "scanner", "lab")),
     ("persist", ("persist",)),
     ("analysis", ("analysis", "compare")),
@@ -45,9 +45,11 @@ DOORWAYS = {
     ("snapshot", "persist", "save"), ("snapshot", "persist", "load"),
     ("lab", "views", "_repr_html_"),
     ("compare", "views", "__repr__"), ("compare", "views", "_repr_html_"),
-    # Lab.value reads and decodes one value on request; the read moves to
-    # reader/value.py, leaving display/value.py the decoding and the rendering.
+    # Lab.value reads one value through the reader, then display/value.py decodes
+    # and renders it.
     ("lab", "display.value", "value"),
+    # Lab.scan attaches the warnings a pure analysis judges from the scan's frames.
+    ("lab", "analysis", "scan"),
 }
 
 
@@ -210,11 +212,13 @@ PUBLIC = {
     "mognet_lab": [
         "AccessDenied", "AppNotFound", "BadOption", "Comparison", "EmbeddedRedisError",
         "FRAME_NAMES", "InvalidURL", "Lab", "MognetLabError", "NotReadOnly", "Provenance",
-        "RedisUnavailable", "SCHEMAS", "ScanSettings", "Snapshot", "TLSFailed", "__version__",
+        "RedisUnavailable", "SCHEMAS", "ScanSettings", "ScanWarning", "Snapshot", "TLSFailed",
+        "__version__",
         "compare", "connect", "discover_apps"],
     "mognet_lab.analysis": [
         "AGE_BUCKETS", "TTL_BUCKETS", "anomalies", "anomaly_summary", "app_bytes",
-        "arrival_rate", "compression", "duration_percentiles", "exceptions", "expiry_schedule",
+        "arrival_rate", "compression", "counted_servers", "duration_percentiles", "exceptions",
+        "expiry_schedule",
         "family_bytes", "findings", "forecast", "format_bytes", "largest_values",
         "listpack_overflow", "maxmemory", "memory_by", "never_expiring", "overview",
         "poorly_compressed", "read_errors", "reference_time", "server_pressure", "throughput",
@@ -226,7 +230,7 @@ PUBLIC = {
         "render_html", "render_text", "snapshot_page", "summary_page", "summary_text"],
     "mognet_lab.report": ["REDACTED", "Report", "ReportData", "SUFFIXES", "check_report_path",
                           "redact"],
-    "mognet_lab.display": ["ExceptionInfo", "ValueView", "load_value"],
+    "mognet_lab.display": ["ExceptionInfo", "ValueView"],
     "mognet_lab.widgets": ["Dashboard", "TAB_TITLES"],
 }
 

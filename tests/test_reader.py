@@ -452,6 +452,14 @@ def test_pure_layers_import_no_redis_and_no_plotting() -> None:
             assert not bad, (name, bad)
 
 
+def test_presentation_layers_never_import_the_reader() -> None:
+    # Lab.value reads through reader/value.py; display/ only decodes and renders.
+    for name, text in _sources():
+        if name.startswith(("display/", "widgets/", "report/", "charts/", "analysis/")):
+            imports = re.findall(r"^\s*(?:from|import)\s+([\w.]+)", text, re.MULTILINE)
+            assert not [m for m in imports if "reader" in m.split(".")], name
+
+
 def test_import_has_no_heavy_side_effects() -> None:
     code = ("import sys, mognet_lab\n"
             "heavy = ('matplotlib.pyplot', 'ipywidgets', 'IPython')\n"
@@ -466,8 +474,8 @@ def test_public_api_is_pinned() -> None:
     assert mognet_lab.__all__ == [
         "__version__", "AccessDenied", "AppNotFound", "BadOption", "Comparison",
         "EmbeddedRedisError", "FRAME_NAMES", "InvalidURL", "Lab", "MognetLabError",
-        "NotReadOnly", "Provenance", "RedisUnavailable", "SCHEMAS", "ScanSettings", "Snapshot",
-        "TLSFailed", "compare", "connect", "discover_apps",
+        "NotReadOnly", "Provenance", "RedisUnavailable", "SCHEMAS", "ScanSettings",
+        "ScanWarning", "Snapshot", "TLSFailed", "compare", "connect", "discover_apps",
     ]
     for name in mognet_lab.__all__:
         assert hasattr(mognet_lab, name), name

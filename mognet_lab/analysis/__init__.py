@@ -20,7 +20,14 @@ asks the same memo, so they show the same numbers.
 
 from __future__ import annotations
 
-from ._common import app_bytes, format_bytes, maxmemory, reference_time, used_memory
+from ._common import (
+    app_bytes,
+    counted_servers,
+    format_bytes,
+    maxmemory,
+    reference_time,
+    used_memory,
+)
 from .activity import arrival_rate, duration_percentiles, throughput
 from .anomalies import anomalies, anomaly_summary
 from .findings import findings, top_findings
@@ -46,6 +53,7 @@ __all__ = [
     "anomaly_summary",
     "arrival_rate",
     "compression",
+    "counted_servers",
     "duration_percentiles",
     "exceptions",
     "expiry_schedule",

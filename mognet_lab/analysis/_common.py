@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
+from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,7 @@ __all__ = [
     "check_choice",
     "check_count",
     "check_number",
+    "counted_servers",
     "format_bytes",
     "keep_top",
     "label",
@@ -40,6 +42,7 @@ __all__ = [
     "memory",
     "placeholder_mask",
     "reference_time",
+    "replication_groups",
     "result_labels",
     "result_lookup",
     "server_total",
@@ -60,13 +63,76 @@ def reference_time(snapshot: Snapshot) -> pd.Timestamp:
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
+def replication_groups(server: pd.DataFrame) -> pd.Series:
+    """Which copy of the data each ``server`` row holds: one label per replication group.
+
+    A primary and its replicas hold the same data and share one group: rows
+    with the same ``master_replid`` (what a replica reports once in sync with
+    its primary), and a replica whose ``master_host:master_port`` is another
+    listed node. Rows without replication facts are groups of their own.
+    """
+    labels = [f"node {i}" for i in range(len(server))]
+    replids = _column(server, "master_replid")
+    for i, replid in enumerate(replids):
+        if isinstance(replid, str) and replid:
+            labels[i] = f"replid {replid}"
+    # A replica not yet in sync reports its own replid: join it to its primary by address.
+    where = {_host_port(label): i for i, label in enumerate(_column(server, "node"))}
+    hosts, ports = _column(server, "master_host"), _column(server, "master_port")
+    for i, (host, port) in enumerate(zip(hosts, ports)):
+        primary = where.get((str(host), str(port))) if isinstance(host, str) else None
+        if primary is not None and primary != i:
+            old, new = labels[i], labels[primary]
+            labels = [new if label == old else label for label in labels]
+    return pd.Series(labels, index=server.index, dtype=object)
+
+
+def counted_servers(server: pd.DataFrame) -> pd.DataFrame:
+    """The ``server`` rows whose memory figures count: one per replication group.
+
+    A replica listed with its primary holds the same keys again, so counting
+    both would double ``used_memory`` (halving every share of it). The primary
+    is kept where it was listed, else the first replica.
+    """
+    if server.empty:
+        return server
+    groups = replication_groups(server)
+    roles = pd.Series(_column(server, "role"), index=server.index, dtype=object)
+    rank = (roles != "master").astype(int)  # primaries first, then listed order
+    order = pd.DataFrame({"group": groups, "rank": rank,
+                          "at": range(len(server))}).sort_values(["rank", "at"])
+    kept = order.drop_duplicates("group").sort_values("at").index
+    return server.loc[kept]
+
+
+def _column(frame: pd.DataFrame, name: str) -> list[Any]:
+    if name not in frame.columns:
+        return [None] * len(frame)
+    return [None if _is_na(v) else v for v in frame[name].tolist()]
+
+
+def _is_na(value: Any) -> bool:
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+
+
+def _host_port(label: Any) -> tuple[str, str] | None:
+    if not isinstance(label, str):
+        return None
+    try:
+        parts = urlsplit(label)
+        return (parts.hostname or "", str(parts.port or 6379))
+    except ValueError:
+        return None
+
+
 def server_total(snapshot: Snapshot, column: str) -> float:
-    """Sum of a server column over nodes; NaN when any node did not report it.
+    """Sum of a server column over nodes, one per replication group; NaN when unknown.
 
     A partial sum would silently understate a cluster's memory, so one
-    unknown node makes the total unknown.
+    unknown node makes the total unknown. A replica listed next to its
+    primary is counted once (see :func:`counted_servers`).
     """
-    server = snapshot.server
+    server = counted_servers(snapshot.server)
     values = server[column] if column in server.columns else pd.Series([], dtype="Int64")
     if values.empty or values.isna().any():
         return math.nan
@@ -74,7 +140,7 @@ def server_total(snapshot: Snapshot, column: str) -> float:
 
 
 def used_memory(snapshot: Snapshot) -> float:
-    """Redis ``used_memory`` summed over nodes (NaN when unknown).
+    """Redis ``used_memory`` summed over nodes, a replica and its primary once (NaN when unknown).
 
     Parameters
     ----------
@@ -96,7 +162,7 @@ def maxmemory(snapshot: Snapshot) -> float:
     One unlimited node makes the whole unlimited: nothing stops that node
     from taking all the memory the machine has.
     """
-    server = snapshot.server
+    server = counted_servers(snapshot.server)
     values = server["maxmemory"] if "maxmemory" in server.columns else pd.Series([], dtype="Int64")
     if (values == 0).fillna(False).any():
         return 0.0

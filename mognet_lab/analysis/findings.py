@@ -36,6 +36,7 @@ from .anomalies import (
 from .forecast import forecast
 from .pressure import ISSUE_ADVICE, ISSUE_TITLES, server_pressure
 from .memo import memoized
+from .scan_warnings import nested_apps
 from .ttl import without_ttl
 from .values import listpack_overflow, poorly_compressed
 
@@ -380,6 +381,16 @@ def _incomplete(ctx: _Context) -> Iterator[Finding]:
                       f"{', '.join(NEEDS_COMPLETE_SCAN)} were not checked", p.keys_read, None)
 
 
+def _nested_apps(ctx: _Context) -> Iterator[Finding]:
+    app = ctx.snapshot.app
+    for row in nested_apps(ctx.snapshot.keys, app).itertuples():
+        yield Finding("warning", "nested_app", "Another Mognet app's keys are counted in this one",
+                      f"app {row.app!r} keeps {plural(int(row.keys), 'key')} "
+                      f"({format_bytes(row.bytes)}{ctx.share(int(row.bytes))}) under "
+                      f"{app + '.mognet.'!r}: this scan reads them as unknown keys of {app!r} "
+                      "and counts them in its memory", int(row.keys), int(row.bytes))
+
+
 def _limit(limit: int | None) -> str:
     return "" if limit is None else f" (limit={limit})"
 
@@ -399,6 +410,7 @@ _RULES: tuple[_Rule, ...] = (
     _simple("unknown_keys", "unknown_key", "info", "Keys under the prefix that are not Mognet's",
             _unknown_text),
     _poor_compression, _listpack, _large_exceptions, _server_unknown, _incomplete,
+    _nested_apps,
 )
 
 ADVICE = {
@@ -453,4 +465,7 @@ ADVICE = {
     "server_unknown": "Check these settings in the provider's console (managed Redis often "
                       "refuses CONFIG), or grant the scanning user CONFIG GET.",
     "scan_incomplete": "Scan again without limit for complete figures.",
+    "nested_app": "Scan the nested app on its own (discover_apps() lists both) and subtract "
+                  "its memory from this app's; better, rename one app so that neither name "
+                  "starts with the other's name followed by '.mognet'.",
 }

@@ -111,6 +111,7 @@ def _gauge(frame: pd.DataFrame) -> _Gauge | None:
     require_columns(frame, ["used_memory", "maxmemory"], "columns used_memory and maxmemory")
     if "total_bytes" in frame.columns:  # a forecast: its first row is the current one
         return _forecast_gauge(frame.iloc[:1])
+    frame = analysis.counted_servers(frame)  # a replica next to its primary counts once
     used = pd.to_numeric(frame["used_memory"], errors="coerce").to_numpy(dtype=float)
     limits = pd.to_numeric(frame["maxmemory"], errors="coerce").to_numpy(dtype=float)
     if used.size == 0 or np.isnan(used).any():

@@ -6,7 +6,12 @@ import json
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-__all__ = ["Problems", "decode_text", "decode_json_field", "json_text_field", "parse_utc"]
+__all__ = ["MAX_JSON_DEPTH", "Problems", "decode_text", "decode_json_field", "json_text_field",
+           "parse_json", "parse_utc"]
+
+# Deeper JSON is refused: Mognet writes a few levels at most, and every later
+# step (flattening metadata, json.dumps, repr, Parquet) recurses once per level.
+MAX_JSON_DEPTH = 100
 
 
 class Problems:
@@ -36,14 +41,54 @@ def decode_text(raw: bytes, what: str, problems: Problems) -> str:
         return raw.decode("utf-8", "replace")
 
 
+def parse_json(text: str | bytes) -> tuple[bool, Any, str | None]:
+    """``(ok, value, why_not)`` of one JSON document read from Redis; never raises.
+
+    Every decoder parses JSON through here, so one place decides what a
+    document may be: any parser failure (syntax, a number too long to convert,
+    nesting that exhausts the parser's recursion) and any document nested more
+    than :data:`MAX_JSON_DEPTH` levels is refused with a reason.
+    """
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        return False, None, f"nested more than {MAX_JSON_DEPTH} levels deep"
+    except UnicodeDecodeError:
+        return False, None, "not valid UTF-8"
+    except ValueError as exc:  # JSONDecodeError, or an integer past Python's digit limit
+        return False, None, "not JSON" if isinstance(exc, json.JSONDecodeError) else \
+            "a number too long to read"
+    if _deeper_than(text, value, MAX_JSON_DEPTH):
+        return False, None, f"nested more than {MAX_JSON_DEPTH} levels deep"
+    return True, value, None
+
+
+def _deeper_than(text: str | bytes, value: Any, limit: int) -> bool:
+    if not isinstance(value, (list, dict)):
+        return False
+    opened = text.count("[") + text.count("{") if isinstance(text, str) else \
+        text.count(b"[") + text.count(b"{")
+    if opened <= limit:
+        return False  # the common case: too few brackets to be that deep
+    # An explicit stack: measuring depth must not recurse either.
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children
+                     if isinstance(child, (list, dict)))
+    return False
+
+
 def decode_json_field(name: str, raw: bytes, problems: Problems) -> tuple[bool, Any]:
     """``(ok, value)`` of one JSON-encoded hash field; never raises."""
     text = decode_text(raw, f"field {name!r}", problems)
-    try:
-        return True, json.loads(text)
-    except ValueError:
-        problems.add(f"field {name!r} is not JSON: {text[:40]!r}")
-        return False, None
+    ok, value, why = parse_json(text)
+    if not ok:
+        problems.add(f"field {name!r} is {why}: {text[:40]!r}")
+    return ok, value
 
 
 def parse_utc(name: str, value: Any, problems: Problems) -> datetime | None:
@@ -62,7 +107,11 @@ def parse_utc(name: str, value: Any, problems: Problems) -> datetime | None:
     if parsed.tzinfo is None:
         # Mognet always writes UTC; a naive value from another writer is read as UTC.
         return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 9999-12-31T23:59-23:59 is past year 9999 in UTC
+        problems.add(f"field {name!r} is out of range in UTC: {value[:40]!r}")
+        return None
 
 
 _COMMON_TEXT = {b'"gzip"': "gzip", b"null": None, b'"application/json"': "application/json"}

@@ -9,6 +9,7 @@ are returned as ISO text and parsed, vectorised, when the frame is built.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any, Mapping, Sequence
 
@@ -20,6 +21,9 @@ __all__ = ["RESULT_FIELDS", "RESULT_STATES", "READY_STATES", "TIME_FIELDS", "Res
 _INT_FIELDS = ("number_of_starts", "number_of_stops")
 _OUTPUT = ("result_id", *RESULT_FIELDS[1:], "extra_fields", "error")
 _CACHE_LIMIT = 50_000
+_UNIQUE_TEXT = frozenset({"request_kwargs_repr"})
+# A JSON string json.loads reads as exactly its inner text (ASCII: no UTF-8 checks).
+_PLAIN_STRING = re.compile(rb'"[\x20\x21\x23-\x5b\x5d-\x7e]*"')
 
 
 class ResultDecoder:
@@ -46,6 +50,11 @@ class ResultDecoder:
                 continue
             if name in TIME_FIELDS:
                 decoded = [_timestamp(name, raw) for raw in raw_column]
+            elif name in _UNIQUE_TEXT:
+                # Unique per result: a cache would only churn.
+                plain = _PLAIN_STRING.fullmatch
+                decoded = [(raw[1:-1].decode(), None) if raw is not None and plain(raw) else
+                           _decode_field(name, raw) for raw in raw_column]
             else:
                 cache = self._caches[name]
                 decoded = [cache[raw] if raw in cache else self._remember(name, raw)

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from ..format import EXCEPTION_INFO_TYPE, NOT_READY_NAME
 from ..raw import Clipped
-from .common import Problems, decode_text, json_text_field
+from .common import Problems, decode_text, json_text_field, parse_json
 from .gzipsize import measure_gzip
 
 __all__ = ["EXCEPTION_INFO_TYPE", "NOT_READY_NAME", "decode_value"]
@@ -94,14 +94,13 @@ def _describe_head(head: bytes, *, complete: bool, problems: Problems) -> dict[s
 
 
 def _from_document(document: bytes, problems: Problems) -> dict[str, Any]:
-    try:
-        try:
-            parsed = json.loads(document)
-        except UnicodeDecodeError:
-            problems.add("contents is not valid UTF-8", fatal=True)
-            parsed = json.loads(document.decode("utf-8", "replace"))
-    except ValueError:
-        problems.add("contents are not JSON", fatal=True)
+    ok, parsed, why = parse_json(document)
+    if why == "not valid UTF-8":
+        problems.add("contents is not valid UTF-8", fatal=True)
+        ok, parsed, why = parse_json(document.decode("utf-8", "replace"))
+    if not ok:
+        problems.add("contents are not JSON" if why == "not JSON" else f"contents are {why}",
+                     fatal=True)
         return _from_prefix(document, Problems())
     if not isinstance(parsed, dict) or not isinstance(parsed.get("value_type"), (str, type(None))):
         problems.add("contents are not a Mognet value holder", fatal=True)
@@ -134,11 +133,9 @@ def _from_prefix(head: bytes, problems: Problems) -> dict[str, Any]:
 
 def _unescape(raw: bytes) -> str:
     text = raw.decode("utf-8", "replace")
-    try:
-        return str(json.loads(f'"{text}"'))
-    except ValueError:
-        # A string cut at the head's end may end inside an escape sequence.
-        return text
+    ok, value, _ = parse_json(f'"{text}"')
+    # A string cut at the head's end may end inside an escape sequence.
+    return str(value) if ok else text
 
 
 def _short(value: Any, limit: int = 200) -> str | None:

@@ -1,8 +1,10 @@
-"""One result's stored value, read on request and decoded safely (``Lab.value``).
+"""One result's stored value, decoded safely and shown (``Lab.value`` reads it).
 
-Rendering comes from :mod:`mognet_lab.views`, like every other view.
+:meth:`Lab.value <mognet_lab.Lab.value>` reads the value through the reader;
+this package decodes it (never unpickling) and renders it with
+:mod:`mognet_lab.views`, like every other view.
 """
 
-from .value import ExceptionInfo, ValueView, load_value
+from .value import ExceptionInfo, ValueView
 
-__all__ = ["ExceptionInfo", "ValueView", "load_value"]
+__all__ = ["ExceptionInfo", "ValueView"]

@@ -1,4 +1,7 @@
-"""One result's stored value, read on request and decoded safely (``Lab.value``).
+"""One result's stored value, decoded safely and rendered (``Lab.value``).
+
+The value is read by :mod:`mognet_lab.reader.value` (this module sends no
+command); what is here is pure: fields in, a :class:`ValueView` out.
 
 Decoding never unpickles: a failure's ``raw_data`` (a base64 pickle of the
 exception) is only measured. Decompression output is capped at ``max_bytes``
@@ -12,23 +15,19 @@ import base64
 import binascii
 import json
 import re
-import uuid
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
-from ..decode.common import Problems, json_text_field
+from ..decode.common import Problems, json_text_field, parse_json
 from ..decode.gzipsize import measure_gzip
-from ..errors import bad_option
 from ..format import EXCEPTION_INFO_TYPE, NOT_READY_NAME
-from ..reader.node import Node
-from ..reader.value import read_value, value_key
+from ..raw import Clipped
 from ..views.cells import format_size, shorten
 from ..views.html import render_html
 from ..views.model import Fact, Page, Section
 from ..views.text import render_text
 
-__all__ = ["VALUE_VIEW_STATUSES", "ExceptionInfo", "ValueView", "decode_stored_value",
-           "load_value"]
+__all__ = ["VALUE_VIEW_STATUSES", "ExceptionInfo", "ValueView", "decode_stored_value"]
 
 # "value": decoded; "exception": a stored failure; "not_ready": Mognet's placeholder;
 # "missing": no value key; "truncated": over max_bytes, not parsed; "unreadable": broken.
@@ -142,87 +141,85 @@ def _holder(view: dict[str, Any], document: Any) -> dict[str, Any]:
     return {**view, "status": status, "exception": exception}
 
 
-def _uncompressed(contents: bytes, encoding: str | None, max_bytes: int
+def _uncompressed(contents: bytes | Clipped, encoding: str | None, max_bytes: int
                   ) -> tuple[bytes, int | None, str | None]:
     """``(first max_bytes uncompressed, uncompressed size or None, problem)``."""
+    clipped = contents if isinstance(contents, Clipped) else None
+    data: bytes = clipped.head if clipped is not None else contents  # type: ignore[assignment]
     if encoding is None:
-        return contents[:max_bytes], len(contents), None
+        return data[:max_bytes], clipped.size if clipped else len(data), None
     if encoding != "gzip":
         return b"", None, f"unknown encoding {encoding!r:.40}: not decoded"
-    size = measure_gzip(contents, cap=max_bytes, head_bytes=max_bytes)
+    size = measure_gzip(data, cap=max_bytes, head_bytes=max_bytes,
+                        stored_size=clipped.size if clipped else None,
+                        trailer=clipped.tail if clipped else None)
     return size.head, size.raw_bytes, size.error
 
 
-def decode_stored_value(result_id: str, key: str, fields: Mapping[bytes, bytes] | None, *,
+def _too_large(result_id: str, key: str, max_bytes: int, view: dict[str, Any]) -> ValueView:
+    """Contents over ``max_bytes`` on a server that cannot send part of them: size only."""
+    size = view["stored_bytes"]
+    raw = size if view["encoding"] is None else None
+    note = (f"{size:,} bytes stored, more than max_bytes={max_bytes:,}: too large to show "
+            "(Redis before 7.0 cannot send part of a field, so none of it was read)")
+    return ValueView(result_id, key, "truncated", max_bytes, raw_bytes=raw,
+                     **{**view, "error": note})
+
+
+def _partial(result_id: str, key: str, max_bytes: int, view: dict[str, Any], head: bytes,
+             raw_bytes: int | None, problem: str | None) -> ValueView:
+    """Only the first bytes were decoded (the value is larger than ``max_bytes``)."""
+    text = head.decode("utf-8", "replace")
+    found = _VALUE_TYPE.search(text)
+    size = "of unknown size" if raw_bytes is None else f"{raw_bytes:,} bytes uncompressed"
+    note = (f"{size}, more than max_bytes={max_bytes:,}: only the first {len(head):,} are "
+            "shown, not parsed") + (f" ({problem})" if problem else "")
+    return ValueView(result_id, key, "truncated", max_bytes, text=text, raw_bytes=raw_bytes,
+                     value_type=found[1] if found else None, **{**view, "error": note})
+
+
+def decode_stored_value(result_id: str, key: str,
+                        fields: Mapping[bytes, bytes | Clipped] | None, *,
                         max_bytes: int) -> ValueView:
     """Decode a value hash's fields into a :class:`ValueView`.
 
     Pure: never raises on bad data, never unpickles. ``fields`` is None when
-    the key does not exist.
+    the key does not exist; ``contents`` may be a :class:`~mognet_lab.raw.Clipped`
+    (as :func:`mognet_lab.reader.value.read_value` gives for contents over
+    ``max_bytes``), whose head is then all that is decoded.
     """
     if fields is None:
         return ValueView(result_id, key, "missing", max_bytes)
     problems = Problems()
-    encoding = json_text_field(fields, b"encoding", problems)
-    content_type = json_text_field(fields, b"content_type", problems)
+    encoding = json_text_field(fields, b"encoding", problems)  # type: ignore[arg-type]
+    content_type = json_text_field(fields, b"content_type", problems)  # type: ignore[arg-type]
     contents = fields.get(b"contents")
+    clipped = isinstance(contents, Clipped)
+    stored = None if contents is None else \
+        contents.size if isinstance(contents, Clipped) else len(contents)
     view: dict[str, Any] = {"encoding": encoding, "content_type": content_type,
-                            "stored_bytes": None if contents is None else len(contents),
-                            "error": problems.text()}
+                            "stored_bytes": stored, "error": problems.text()}
     if contents is None:
         return ValueView(result_id, key, "unreadable", max_bytes,
                          **{**view, "error": "no 'contents' field"})
+    if isinstance(contents, Clipped) and not contents.head:
+        return _too_large(result_id, key, max_bytes, view)
     head, raw_bytes, error = _uncompressed(contents, encoding, max_bytes)
-    view["raw_bytes"], text = raw_bytes, head.decode("utf-8", "replace")
+    if clipped and head and (error is None or "size unknown" in error):
+        return _partial(result_id, key, max_bytes, view, head, raw_bytes, error)
+    text = head.decode("utf-8", "replace")
     if raw_bytes is None or error:
         return ValueView(result_id, key, "unreadable", max_bytes, text=text or None,
-                         **{**view, "error": error or view["error"]})
+                         raw_bytes=raw_bytes, **{**view, "error": error or view["error"]})
     if raw_bytes > len(head):
-        found = _VALUE_TYPE.search(text)
-        note = (f"{raw_bytes:,} bytes uncompressed, more than max_bytes={max_bytes:,}: "
-                f"only the first {len(head):,} are shown, not parsed")
-        return ValueView(result_id, key, "truncated", max_bytes, text=text,
-                         value_type=found[1] if found else None, **{**view, "error": note})
+        return _partial(result_id, key, max_bytes, view, head, raw_bytes, None)
     if content_type not in (None, "application/json"):
-        return ValueView(result_id, key, "unreadable", max_bytes, text=text, **{
-            **view, "error": f"content_type {content_type!r:.60} is not JSON"})
-    try:
-        document = json.loads(head)
-    except ValueError:
         return ValueView(result_id, key, "unreadable", max_bytes, text=text,
-                         **{**view, "error": "contents are not JSON"})
-    return ValueView(result_id, key, max_bytes=max_bytes, **_holder(view, document))
-
-
-def _canonical_id(result_id: object) -> str:
-    try:
-        return str(result_id if isinstance(result_id, uuid.UUID) else uuid.UUID(str(result_id)))
-    except ValueError:
-        raise bad_option("result_id", result_id, "a result's full id (a UUID); "
-                         "snapshot.result(prefix).value(lab) also takes a prefix") from None
-
-
-def load_value(nodes: Sequence[Node], app: str, result_id: str | uuid.UUID, *,
-               max_bytes: int = 1_000_000) -> ValueView:
-    """Read ``result_id``'s value hash (one HGETALL) and decode it.
-
-    Parameters
-    ----------
-    nodes
-        The nodes to ask, in order, until one holds the key.
-    app
-        The Mognet app's name.
-    result_id
-        The result's full id.
-    max_bytes
-        Decompress and show at most this many bytes of the value.
-    """
-    if not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes < 1:
-        raise bad_option("max_bytes", max_bytes, "a positive integer")
-    wanted = _canonical_id(result_id)
-    fields = None
-    for node in nodes:
-        fields = read_value(node, app, wanted)
-        if fields is not None:
-            break
-    return decode_stored_value(wanted, value_key(app, wanted), fields, max_bytes=max_bytes)
+                         raw_bytes=raw_bytes, **{
+                             **view, "error": f"content_type {content_type!r:.60} is not JSON"})
+    ok, document, why = parse_json(head)
+    if not ok:
+        return ValueView(result_id, key, "unreadable", max_bytes, text=text,
+                         raw_bytes=raw_bytes, **{**view, "error": f"contents are {why}"})
+    return ValueView(result_id, key, max_bytes=max_bytes, raw_bytes=raw_bytes,
+                     **_holder(view, document))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import inspect
+import re
 from typing import Any
 
 import redis
+import redis.exceptions as rex
 
-from ..errors import bad_option
-from ..urls import censor_url, check_redis_url
+from ..errors import InvalidURL, bad_option
+from ..urls import censor_text, censor_url, check_redis_url
 from .node import Node
 
 __all__ = ["open_node", "describe_client"]
@@ -23,6 +25,7 @@ _RESP2 = {"protocol": 2} if "protocol" in inspect.signature(redis.Redis.__init__
     else {}
 # What is copied from a caller's client: where and how to connect, nothing else
 # (newer redis-py keeps RESP3-only machinery among its connection options).
+_UNKNOWN_OPTION = re.compile(r"unexpected keyword argument '(\w+)'")
 _CONNECTION_OPTIONS = frozenset({
     "host", "port", "db", "username", "password", "path", "credential_provider",
     "socket_timeout", "socket_connect_timeout", "socket_keepalive", "socket_keepalive_options",
@@ -38,8 +41,7 @@ def open_node(url_or_client: Any) -> Node:
     """
     if isinstance(url_or_client, str):
         url = check_redis_url(url_or_client)
-        client = redis.Redis.from_url(url, decode_responses=False, **_TIMEOUTS, **_RESP2)
-        return Node(client, label=censor_url(url))
+        return Node(_client_from_url(url), label=censor_url(url))
     pool = getattr(url_or_client, "connection_pool", None)
     if not isinstance(url_or_client, redis.Redis) or pool is None:
         raise bad_option("url_or_client", type(url_or_client).__name__,
@@ -50,6 +52,25 @@ def open_node(url_or_client: Any) -> Node:
                                    decode_responses=False, **kwargs, **_RESP2)
     tls = issubclass(pool.connection_class, redis.SSLConnection)
     return Node(redis.Redis(connection_pool=private), label=describe_client(kwargs, tls=tls))
+
+
+def _client_from_url(url: str) -> redis.Redis:
+    """A client for ``url``; anything redis-py refuses in it is an :class:`InvalidURL`.
+
+    redis-py checks some options in ``from_url`` and the rest only when it
+    builds a connection, at the first command: one connection object is built
+    here (no socket is opened) so that every bad option is reported now, once.
+    """
+    try:
+        client = redis.Redis.from_url(url, decode_responses=False, **_TIMEOUTS, **_RESP2)
+        pool = client.connection_pool
+        pool.connection_class(**pool.connection_kwargs)
+    except (ValueError, TypeError, rex.RedisError) as exc:
+        unknown = _UNKNOWN_OPTION.search(str(exc)) if isinstance(exc, TypeError) else None
+        why = f"unknown option {unknown[1]!r}" if unknown else \
+            censor_text(str(exc)) or type(exc).__name__
+        raise InvalidURL(f"{censor_url(url)!r} is not a valid Redis URL: {why}.") from exc
+    return client
 
 
 def describe_client(kwargs: dict[str, Any], *, tls: bool = False) -> str:

@@ -1,26 +1,29 @@
-"""Read a batch of keys in two pipelined round trips.
+"""Read a batch of keys, grouped by kind, in two pipelined round trips.
 
 Round one asks every key's TTL, memory and size (and a result's Mognet
 fields, which are bounded); round two fetches what round one showed is safe
 to fetch: hash fields, set members, value contents (clipped server-side when
-very large). Replies are handed on raw, as :class:`~mognet_lab.raw.KeyReply`.
+very large). Keys of one kind share one command template, so each reply
+column is a slice of the batch's replies (``replies[j::count]``), never an
+object per key; the columns are handed on raw, as
+:class:`~mognet_lab.raw.KindBatch`.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any, Mapping
 
 import redis.exceptions as rex
 
 from ..format import RESULT_FIELDS
-from ..keys import KIND_CHILDREN, KIND_RESULT, KIND_UNKNOWN, KIND_VALUE, ParsedKey
-from ..raw import Clipped, KeyReply
+from ..keys import KIND_CHILDREN, KIND_RESULT, KIND_UNKNOWN, KIND_VALUE
+from ..raw import Clipped, KindBatch
 from ..settings import ScanSettings
 from .node import KEY, Node, Template
 from .translate import is_permission_error, translate_error
 
-__all__ = ["fetch_batch", "EXPECTED_TYPE"]
+__all__ = ["fetch_batch", "read_large_sets", "EXPECTED_TYPE"]
 
 EXPECTED_TYPE = {"result": "hash", "value": "hash", "children": "set",
                  "metadata": "hash", "state": "hash"}
@@ -32,6 +35,8 @@ _EXTRA = {KIND_RESULT: ((b"HMGET", KEY, *_RESULT_FIELDS),),
                        (b"OBJECT", b"ENCODING", KEY))}
 _SECOND = {name: Template((name, KEY)) for name in (b"HGETALL", b"SMEMBERS", b"TYPE")}
 _CONTENTS = Template((b"HGET", KEY, b"contents"))
+_CLIP = "clip"
+Groups = Mapping[str, "tuple[list[bytes], list[str | None]]"]
 
 
 @lru_cache(maxsize=64)
@@ -43,149 +48,180 @@ def _first_round(kind: str, samples: int | None) -> Template:
                     *_EXTRA.get(kind, ()))
 
 
-class _Key:
-    """One key's replies as they arrive over the two rounds."""
+class _Group:
+    """The keys of one kind in a batch, and their replies as columns."""
 
-    __slots__ = ("key", "parsed", "first", "data", "error", "rtype")
+    def __init__(self, kind: str, keys: list[bytes], owners: list[str | None],
+                 columns: list[list[Any]]) -> None:
+        self.kind, self.keys, self.owners, self.columns = kind, keys, owners, columns
+        self.expected = EXPECTED_TYPE.get(kind)
+        self.types: list[str | None] = [self.expected] * len(keys)
+        self.errors: list[str | None] = [None] * len(keys)
+        self.data: list[Any] = [None] * len(keys)
 
-    def __init__(self, key: bytes, parsed: ParsedKey, first: list[Any]) -> None:
-        self.key, self.parsed, self.first = key, parsed, first
-        self.data: Any = None
-        self.error: str | None = None
-        self.rtype: str | None = EXPECTED_TYPE.get(parsed.kind)
+    def keep(self, alive: list[bool]) -> None:
+        """Drop the keys whose ``alive`` entry is False."""
+        def kept(values: list[Any]) -> list[Any]:
+            return [value for value, ok in zip(values, alive) if ok]
+        self.keys, self.owners = kept(self.keys), kept(self.owners)
+        self.columns = [kept(column) for column in self.columns]
+        self.types, self.errors, self.data = kept(self.types), kept(self.errors), kept(self.data)
 
 
-def fetch_batch(node: Node, keys: Sequence[tuple[bytes, ParsedKey]],
-                settings: ScanSettings) -> list[KeyReply]:
-    """Read ``keys``; keys that vanished (expired) since SCAN are left out."""
-    templates = [_first_round(parsed.kind, settings.memory_samples) for _, parsed in keys]
-    replies = node.batch_keyed([(t, key) for t, (key, _) in zip(templates, keys)])
-    items, position = [], 0
-    for (key, parsed), template in zip(keys, templates):
-        first = replies[position:position + template.count]
-        position += template.count
-        _check_permission(first, node.label)
-        # Expired or deleted between SCAN and this read: not an error, just gone.
-        # Redis never keeps an empty hash or set, so a size of 0 means the key
-        # went away between the commands of this round.
-        if first[0] != -2 and first[1] is not None and first[2] != 0:
-            items.append(_Key(key, parsed, first))
-    _resolve_types(node, items)
-    _second_round(node, items, settings)
-    found = [_reply(item) for item in items if item.rtype != "none"]
-    return read_large_sets(node, found, settings)
+def fetch_batch(node: Node, groups: Groups, settings: ScanSettings) -> list[KindBatch]:
+    """Read the keys of ``groups`` (``{kind: (keys, owners)}``); keys that vanished
+    (expired or deleted) since SCAN are left out."""
+    plans = [(kind, keys, owners, _first_round(kind, settings.memory_samples))
+             for kind, (keys, owners) in groups.items() if keys]
+    replies = node.batch_grouped([(template, keys) for _, keys, _, template in plans])
+    _check_permission(replies, node.label)
+    found, position = [], 0
+    for kind, keys, owners, template in plans:
+        count = template.count
+        part = replies[position:position + count * len(keys)]
+        position += count * len(keys)
+        group = _Group(kind, keys, owners, [part[j::count] for j in range(count)])
+        _drop_vanished(group)
+        found.append(group)
+    _resolve_types(node, found)
+    _second_round(node, found, settings)
+    return read_large_sets(node, [_finish(group) for group in found], settings)
 
 
 def _check_permission(replies: list[Any], where: str) -> None:
     for reply in replies:
-        if isinstance(reply, rex.ResponseError) and is_permission_error(reply):
+        if reply.__class__ is rex.ResponseError and is_permission_error(reply):
             raise translate_error(reply, where)
 
 
-def _resolve_types(node: Node, items: list[_Key]) -> None:
+def _drop_vanished(group: _Group) -> None:
+    # Expired or deleted between SCAN and this read: not an error, just gone.
+    # Redis never keeps an empty hash or set, so a size of 0 means the key
+    # went away between the commands of this round.
+    pttl, memory, size = group.columns[0], group.columns[1], group.columns[2]
+    alive = [p != -2 and m is not None and s != 0 for p, m, s in zip(pttl, memory, size)]
+    if not all(alive):
+        group.keep(alive)
+
+
+def _resolve_types(node: Node, groups: list[_Group]) -> None:
     """TYPE for unknown keys (asked in round one) and keys of the wrong type."""
-    wrong = []
-    for item in items:
-        size = item.first[2]
-        if item.parsed.kind == KIND_UNKNOWN:
-            item.rtype = _text(size)
-        elif isinstance(size, rex.ResponseError):
-            wrong.append(item)
-    for item, found in zip(wrong, node.batch_keyed([(_SECOND[b"TYPE"], i.key) for i in wrong])):
-        item.rtype = _text(found)
-        item.error = f"expected a {EXPECTED_TYPE[item.parsed.kind]} for a " \
-                     f"{item.parsed.kind} key, found a {item.rtype}"
-
-
-def _second_round(node: Node, items: list[_Key], settings: ScanSettings) -> None:
-    pairs: list[tuple[Template, bytes]] = []
-    targets: list[_Key] = []
-    clip: list[_Key] = []
-    for item in items:
-        if item.error is not None or item.parsed.kind == KIND_UNKNOWN:
+    wrong: list[tuple[_Group, int]] = []
+    for group in groups:
+        if group.kind == KIND_UNKNOWN:
+            group.types = [_text(size) for size in group.columns[2]]
             continue
-        template = _content_template(item, settings)
-        if isinstance(template, str):  # "clip"
-            clip.append(item)
-        elif template is not None:
-            pairs.append((template, item.key))
-            targets.append(item)
-    for item, reply in zip(targets, node.batch_keyed(pairs)):
-        _receive(item, reply)
+        wrong.extend((group, i) for i, size in enumerate(group.columns[2])
+                     if size.__class__ is rex.ResponseError)
+    pairs = [(_SECOND[b"TYPE"], group.keys[i]) for group, i in wrong]
+    for (group, i), found in zip(wrong, node.batch_keyed(pairs)):
+        group.types[i] = _text(found)
+        group.errors[i] = f"expected a {group.expected} for a {group.kind} key, " \
+                          f"found a {group.types[i]}"
+
+
+def _second_round(node: Node, groups: list[_Group], settings: ScanSettings) -> None:
+    pairs: list[tuple[Template, bytes]] = []
+    targets: list[tuple[_Group, int]] = []
+    clip: list[tuple[_Group, int]] = []
+    for group in groups:
+        if group.kind == KIND_UNKNOWN:
+            continue
+        for i, template in enumerate(_content_templates(group, settings)):
+            if template is None:
+                continue
+            if template is _CLIP:
+                clip.append((group, i))
+            else:
+                pairs.append((template, group.keys[i]))  # type: ignore[arg-type]
+                targets.append((group, i))
+    for (group, i), reply in zip(targets, node.batch_keyed(pairs)):
+        _receive(group, i, reply)
     if clip:
         _clip(node, clip, settings)
 
 
-def _content_template(item: _Key, settings: ScanSettings) -> Template | str | None:
-    kind, size = item.parsed.kind, item.first[2]
+def _content_templates(group: _Group, settings: ScanSettings) -> list[Template | str | None]:
+    """Per key of ``group``: what round two asks (None: nothing)."""
+    kind, sizes, errors = group.kind, group.columns[2], group.errors
     if kind == KIND_CHILDREN:
-        return _SECOND[b"SMEMBERS"] if size <= settings.max_members_per_call else None
-    if kind == KIND_RESULT:
-        found = sum(value is not None for value in item.first[3])
-        if size <= found:
-            item.data = item.first[3]  # only Mognet's fields: round one has them all
-            return None
-    if size > settings.max_hash_fields:
-        item.error = (f"hash has {size} fields, more than max_hash_fields="
-                      f"{settings.max_hash_fields}: not read")
-        return None
-    if kind == KIND_VALUE and _only_mognet_value_fields(item):
-        if item.first[3] > settings.max_fetch_bytes:
-            return "clip"
-        return _CONTENTS
-    return _SECOND[b"HGETALL"]
+        limit = settings.max_members_per_call
+        return [None if error is not None else _SECOND[b"SMEMBERS"] if size <= limit else None
+                for size, error in zip(sizes, errors)]
+    out: list[Template | str | None] = []
+    for i, size in enumerate(sizes):
+        if errors[i] is not None:
+            out.append(None)
+        elif kind == KIND_RESULT and size <= len(row := group.columns[3][i]) - row.count(None):
+            group.data[i] = row  # only Mognet's fields: round one has them all
+            out.append(None)
+        elif size > settings.max_hash_fields:
+            errors[i] = (f"hash has {size} fields, more than max_hash_fields="
+                         f"{settings.max_hash_fields}: not read")
+            out.append(None)
+        elif kind == KIND_VALUE and _only_mognet_value_fields(group, i):
+            out.append(_CLIP if group.columns[3][i] > settings.max_fetch_bytes else _CONTENTS)
+        else:
+            out.append(_SECOND[b"HGETALL"])
+    return out
 
 
-def _only_mognet_value_fields(item: _Key) -> bool:
+def _only_mognet_value_fields(group: _Group, i: int) -> bool:
     """Whether HGET of ``contents`` gets everything: no other or missing fields."""
-    size, stored, meta = item.first[2], item.first[3], item.first[4]
+    size, stored, meta = group.columns[2][i], group.columns[3][i], group.columns[4][i]
     if not isinstance(stored, int) or not isinstance(meta, list) or stored == 0:
         return False
     return size == 1 + sum(value is not None for value in meta)
 
 
-def _clip(node: Node, items: list[_Key], settings: ScanSettings) -> None:
+def _clip(node: Node, items: list[tuple[_Group, int]], settings: ScanSettings) -> None:
     """Large contents: size, head and trailer only (clipped by the server when it runs
     scripts, else here after fetching them whole), so both paths decode alike."""
+    keys = [group.keys[i] for group, i in items]
+    head = settings.head_bytes
     if not node.scripting:
-        for item, reply in zip(items, node.batch_keyed([(_CONTENTS, i.key) for i in items])):
-            head = settings.head_bytes
-            _receive(item, Clipped(len(reply), reply[:head], reply[-4:]) if reply else None)
+        for (group, i), reply in zip(items, node.batch_keyed([(_CONTENTS, k) for k in keys])):
+            _receive(group, i, Clipped(len(reply), reply[:head], reply[-4:]) if reply else None)
         return
-    for item, reply in zip(items, node.clip_contents([i.key for i in items],
-                                                     settings.head_bytes)):
-        _receive(item, Clipped(int(reply[0]), reply[1], reply[2]) if reply else None)
+    for (group, i), reply in zip(items, node.clip_contents(keys, head)):
+        _receive(group, i, Clipped(int(reply[0]), reply[1], reply[2]) if reply else None)
 
 
-def _receive(item: _Key, reply: Any) -> None:
+def _receive(group: _Group, i: int, reply: Any) -> None:
     """Keep a round-two reply; an empty one means the key vanished since round one."""
     if reply is None or (isinstance(reply, list) and not reply):
         # Round one saw contents / fields / members; now there are none: the key
         # expired or was deleted in between. Like a key gone before round one,
         # it is left out rather than reported as a broken key.
-        item.rtype = "none"
-    item.data = reply
+        group.types[i] = "none"
+    group.data[i] = reply
 
 
-def _reply(item: _Key) -> KeyReply:
-    pttl, memory, size = item.first[0], item.first[1], item.first[2]
-    kind, data = item.parsed.kind, item.data
-    if isinstance(data, rex.ResponseError):
-        item.error, data = f"could not be read: {data}", None
-    if kind == KIND_RESULT and isinstance(data, list) and item.data is item.first[3]:
-        data = tuple(data)
-    elif kind == KIND_VALUE and item.error is None and not isinstance(data, list):
-        # Round one read encoding and content_type; round two the contents.
-        meta = dict(zip(_VALUE_META, item.first[4]))
-        data = {k: v for k, v in meta.items() if v is not None} | (
-            {b"contents": data} if data is not None else {})
-    elif isinstance(data, list) and EXPECTED_TYPE.get(kind) == "hash":
-        data = _pairs(data)
-    encoding = item.first[5] if kind == KIND_VALUE and len(item.first) > 5 else None
-    count = size if isinstance(size, int) else None
-    return KeyReply(item.key, item.parsed, item.rtype or "none", _int(pttl), _int(memory),
-                    data, count, None if isinstance(encoding, Exception) or encoding is None
-                    else _text(encoding), item.error)
+def _finish(group: _Group) -> KindBatch:
+    """The group's columns as a :class:`KindBatch`, vanished keys left out."""
+    if "none" in group.types:
+        group.keep([rtype != "none" for rtype in group.types])
+    kind, columns = group.kind, group.columns
+    data = group.data
+    for i, value in enumerate(data):
+        if value.__class__ is rex.ResponseError:
+            group.errors[i], data[i] = f"could not be read: {value}", None
+        elif kind == KIND_RESULT and value is columns[3][i]:
+            data[i] = tuple(value)
+        elif kind == KIND_VALUE and group.errors[i] is None and not isinstance(value, list):
+            # Round one read encoding and content_type; round two the contents.
+            meta = {k: v for k, v in zip(_VALUE_META, columns[4][i]) if v is not None}
+            data[i] = meta | ({b"contents": value} if value is not None else {})
+        elif isinstance(value, list) and group.expected == "hash":
+            data[i] = _pairs(value)
+    sizes = columns[2]
+    return KindBatch(
+        kind=kind, keys=group.keys, owners=group.owners, pttl_ms=[_int(p) for p in columns[0]],
+        memory_bytes=[_int(m) for m in columns[1]],
+        member_counts=[s if s.__class__ is int else None for s in sizes],
+        redis_types=[t or "none" for t in group.types], data=data, errors=group.errors,
+        redis_encodings=[None if e is None or isinstance(e, Exception) else _text(e)
+                         for e in columns[5]] if kind == KIND_VALUE else [])
 
 
 def _pairs(flat: list[Any]) -> dict[bytes, Any]:
@@ -194,29 +230,32 @@ def _pairs(flat: list[Any]) -> dict[bytes, Any]:
 
 
 def _int(raw: Any) -> int | None:
-    return raw if isinstance(raw, int) and not isinstance(raw, bool) else None
+    return raw if raw.__class__ is int else None
 
 
 def _text(raw: Any) -> str:
     return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 
 
-def read_large_sets(node: Node, replies: list[KeyReply], settings: ScanSettings
-                    ) -> list[KeyReply]:
+def read_large_sets(node: Node, batches: list[KindBatch], settings: ScanSettings
+                    ) -> list[KindBatch]:
     """Children sets too large for one SMEMBERS, read in SSCAN pages."""
-    return [_sscan_members(node, r, settings) if _needs_sscan(r) else r for r in replies]
+    for batch in batches:
+        if batch.kind != KIND_CHILDREN:
+            continue
+        for i, (members, error, rtype) in enumerate(zip(batch.data, batch.errors,
+                                                        batch.redis_types)):
+            if members is None and error is None and rtype == "set":
+                batch.data[i] = _sscan_members(node, batch.keys[i], settings)
+    return batches
 
 
-def _needs_sscan(reply: KeyReply) -> bool:
-    return reply.redis_type == "set" and reply.parsed.kind == KIND_CHILDREN and \
-        reply.data is None and reply.error is None
-
-
-def _sscan_members(node: Node, reply: KeyReply, settings: ScanSettings) -> KeyReply:
+def _sscan_members(node: Node, key: bytes, settings: ScanSettings) -> list[bytes]:
     # Pages keep each call short on sets with very many children.
     cursor, members = 0, []
     while True:
-        cursor, page = node.call("SSCAN", reply.key, cursor, "COUNT", settings.batch)
+        cursor, page = node.call("SSCAN", key, cursor, "COUNT", settings.batch)
         members.extend(page)
         if int(cursor) == 0:
-            return reply._replace(data=list(dict.fromkeys(members)))
+            return list(dict.fromkeys(members))
+

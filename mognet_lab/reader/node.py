@@ -146,7 +146,17 @@ class Node:
         if not pairs:
             return []
         payload = b"".join([template.pack(key) for template, key in pairs])
-        count = sum(template.count for template, _ in pairs)
+        return self._run_packed(payload, sum(template.count for template, _ in pairs))
+
+    def batch_grouped(self, groups: Sequence[tuple[Template, Sequence[bytes]]]) -> list[Any]:
+        """Run each template on each of its keys, all in one round trip; replies in order."""
+        payload = b"".join([b"".join([template.pack(key) for key in keys])
+                            for template, keys in groups])
+        return self._run_packed(payload, sum(t.count * len(keys) for t, keys in groups))
+
+    def _run_packed(self, payload: bytes, count: int) -> list[Any]:
+        if not count:
+            return []
         if self.no_touch:
             # See batch(): NO-TOUCH on and off around the batch, on one connection.
             payload, count = _NO_TOUCH_ON + payload + _NO_TOUCH_OFF, count + 2

@@ -21,6 +21,10 @@ _INFO_FIELDS = {
     "connected_clients": "connected_clients",
     "maxclients": "maxclients",
 }
+# Which copy of the data a node holds (INFO replication): a primary and its
+# replicas report the same master_replid once in sync. Not in the declared
+# schema's required facts: a node that hides them is simply counted on its own.
+_REPLICATION_FIELDS = ("role", "master_replid", "master_host", "master_port")
 # Redis 7 renamed ziplist to listpack and keeps the old names as aliases.
 _CONFIG_FIELDS = {
     "timeout": ("timeout",),
@@ -39,6 +43,9 @@ def read_server(node: Node) -> dict[str, Any]:
     info = _try(node, unknown, "INFO")
     for column, name in _INFO_FIELDS.items():
         record[column] = info.get(name) if info else None
+    for column in _REPLICATION_FIELDS:
+        found = info.get(column) if info else None
+        record[column] = None if found is None else str(found)
     config = _try(node, unknown, "CONFIG GET", "*")
     for column, names in _CONFIG_FIELDS.items():
         found = next((config[n] for n in names if config and n in config), None)

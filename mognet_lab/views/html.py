@@ -117,6 +117,7 @@ def render_html(page: Page, *, document: bool = False) -> str:
     parts = [_header(page)]
     if page.facts:
         parts.append(_facts(page.facts))
+    parts += [f'<p class="note">{badge("warning")} {esc(text)}</p>' for text in page.warnings]
     parts += [section_html(s) for s in page.sections]
     parts += [note(text) for text in page.notes]
     if page.footer:

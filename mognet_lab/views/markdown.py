@@ -36,6 +36,7 @@ def render_markdown(data: Page) -> str:
     lines += [" · ".join(f"[{md_escape(s.title)}](#{s.key})" for s in data.sections), ""]
     if data.facts:
         lines += _facts(data.facts)
+    lines += [f"> **warning**: {md_escape(text)}\n" for text in data.warnings]
     for section in data.sections:
         lines += _section(section)
     lines += ["---", "", *_facts(data.footer)]

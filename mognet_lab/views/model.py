@@ -96,6 +96,7 @@ class Page:
 
     title: str
     facts: tuple[Fact, ...] = ()
+    warnings: tuple[str, ...] = ()  # caveats about the figures, shown right under them
     sections: tuple[Section, ...] = ()
     notes: tuple[str, ...] = ()
     footer: tuple[Fact, ...] = ()

@@ -73,8 +73,9 @@ def overview_facts(snapshot: Snapshot) -> tuple[Fact, ...]:
 
 
 def overview_section(snapshot: Snapshot, title: str = "Key numbers") -> Section:
-    """The headline figures as one section (the same in every view)."""
-    return Section("overview", title, facts=overview_facts(snapshot), text=(USED_MEMORY_NOTE,))
+    """The headline figures as one section (the same in every view), with the scan's warnings."""
+    return Section("overview", title, facts=overview_facts(snapshot), text=(
+        *(f"warning: {text}" for text in snapshot.warnings), USED_MEMORY_NOTE))
 
 
 def findings_section(found: pd.DataFrame, *, max_rows: int = 50,
@@ -104,7 +105,8 @@ def snapshot_page(snapshot: Snapshot) -> Page:
         Section("states", "Results by state", tables=(table("by_state", "", states, 20),)),
         Section("kinds", "Keys by kind",
                 tables=(table("by_kind", "", analysis.memory_by(snapshot, "kind"), 20),)))
-    return Page(f"Snapshot of Mognet app {snapshot.app!r}", facts=facts, sections=sections,
+    return Page(f"Snapshot of Mognet app {snapshot.app!r}", facts=facts,
+                warnings=snapshot.warnings, sections=sections,
                 notes=("Frames: snapshot.results, .values, .keys, .children, .metadata, "
                        ".states, .server. One result: snapshot.result(id). Server: "
                        "snapshot.server_info().",))
@@ -145,7 +147,8 @@ def summary_page(snapshot: Snapshot, *, findings: int = 5) -> Page:
         sections.append(Section("findings", f"Top findings{shown}",
                                 blocks=(_finding_lines(found, findings),)))
     return Page(f"Mognet app {snapshot.app!r} at {censor_url(snapshot.provenance.url)}",
-                facts=overview_facts(snapshot), sections=tuple(sections))
+                facts=overview_facts(snapshot), warnings=snapshot.warnings,
+                sections=tuple(sections))
 
 
 def _never_section(snapshot: Snapshot, title: str, max_rows: int | None = 50) -> Section:
@@ -199,7 +202,8 @@ def dashboard_page(snapshot: Snapshot, *, charts: bool = False) -> Page:
     sections = [build(snapshot) for build in DASHBOARD_SECTIONS.values()]
     if charts:
         sections.insert(1, _dashboard_charts(snapshot))
-    return Page(f"Mognet lab dashboard: app {snapshot.app!r}", sections=tuple(sections),
+    return Page(f"Mognet lab dashboard: app {snapshot.app!r}", warnings=snapshot.warnings,
+                sections=tuple(sections),
                 notes=("Static view. In Jupyter with ipywidgets the dashboard is interactive: "
                        "charts, the filterable results table, one result's drill-down, "
                        "Refresh.",))

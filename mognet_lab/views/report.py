@@ -68,6 +68,7 @@ def build_report(snapshot: Snapshot, *, top: int = 20, title: str | None = None,
     now = datetime.now(timezone.utc)
     return Page(
         title=title or f"Mognet memory report: {snapshot.app}", app=snapshot.app, nav=True,
+        warnings=snapshot.warnings,
         generated_at=now, redacted=redacted, sections=sections,
         footer=_footer(snapshot, now), findings=cap(findings, None),
         provenance=provenance_dict(snapshot))
@@ -104,6 +105,7 @@ def _footer(snapshot: Snapshot, now: datetime) -> tuple[Fact, ...]:
              f"{'none' if p.settings.limit is None else f'{p.settings.limit:,}'}"),
         Fact("scan complete", "yes" if p.complete else "no (stopped by limit)"),
         Fact("keys read", p.keys_read, "count"),
+        *[Fact("scan warning", text) for text in p.warnings],
     )
 
 
@@ -113,7 +115,7 @@ def provenance_dict(snapshot: Snapshot) -> dict[str, Any]:
     return {"app": p.app, "url": censor_url(p.url),
             "scanned_at": analysis.reference_time(snapshot).isoformat(),
             "duration_s": p.duration_s, "complete": p.complete, "keys_read": p.keys_read,
-            "version": p.version,
+            "version": p.version, "warnings": list(p.warnings),
             "settings": {"batch": p.settings.batch, "limit": p.settings.limit}}
 
 

@@ -68,6 +68,7 @@ def render_text(page: Page, *, repr_style: bool = True) -> str:
     parts = [page.title]
     if page.facts:
         parts.append(_facts(page.facts))
+    parts += [f"  warning: {text}" for text in page.warnings]
     sections = [_section(s) for s in page.sections]
     notes = [f"  {text}" for text in page.notes]
     if repr_style:

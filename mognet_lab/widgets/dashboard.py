@@ -312,7 +312,8 @@ class Dashboard:
 
     def set_filter(self, **changes: Any) -> None:
         """Filter the results table: ``name``, ``state``, ``node``, ``text``, ``since``,
-        ``until`` (``None`` or ``"all"`` clears one); see :class:`ResultsTable`."""
+        ``until`` (``None`` clears any of them, ``"all"`` a dropdown's); see
+        :class:`ResultsTable`."""
         self.table.set_filter(**changes)
 
     def show_result(self, result_id: str) -> None:

@@ -240,8 +240,8 @@ class ResultsTable:
     def set_filter(self, **changes: Any) -> None:
         """Change some filters (``name``, ``state``, ``node``, ``text``, ``since``, ``until``).
 
-        ``None`` or ``"all"`` clears a filter; other values must be offered by
-        the matching dropdown.
+        ``None`` clears any filter, and ``"all"`` a dropdown's (``text="all"``
+        searches for "all"); other dropdown values must be among those offered.
         """
         unknown = set(changes) - {"name", "state", "node", "text", "since", "until"}
         if unknown:
@@ -252,6 +252,7 @@ class ResultsTable:
         until = _timestamp(changes["until"], "until") if "until" in changes else self.filter.until
         _check_order(since, until)
         text = changes.get("text", self.filter.text)
+        text = "" if text is None else text  # None clears, as for every other filter
         if not isinstance(text, str):
             raise bad_option("text", text, "a string")
         with self._quietly():
