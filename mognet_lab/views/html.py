@@ -113,7 +113,16 @@ def fragment(body: str) -> str:
 
 
 def render_html(page: Page, *, document: bool = False) -> str:
-    """``page`` as a fragment for notebooks, or (``document=True``) a whole HTML page."""
+    """``page`` as a fragment for notebooks, or (``document=True``) a whole HTML page.
+
+    Parameters
+    ----------
+    page
+        What to show (:mod:`.pages`, :mod:`.report`).
+    document
+        A whole ``<!DOCTYPE html>`` page instead of one ``<div>`` carrying its
+        own scoped ``<style>``.
+    """
     parts = [_header(page)]
     if page.facts:
         parts.append(_facts(page.facts))

@@ -80,7 +80,18 @@ def overview_section(snapshot: Snapshot, title: str = "Key numbers") -> Section:
 
 def findings_section(found: pd.DataFrame, *, max_rows: int = 50,
                      title: str | None = None) -> Section:
-    """A findings table (:func:`mognet_lab.analysis.findings`) with severity badges."""
+    """A findings table (:func:`mognet_lab.analysis.findings`) with severity badges.
+
+    Parameters
+    ----------
+    found
+        Columns ``severity``, ``code``, ``title``, ``measured``, ``keys``,
+        ``bytes`` and ``advice``; missing ones are left out.
+    max_rows
+        Rows shown at most; the table says how many it left out.
+    title
+        The section's title (default: ``"Findings (N)"``).
+    """
     shown = table("findings", "", found, max_rows, FINDING_COLUMNS,
                   empty="No findings: nothing needs attention.")
     return Section("findings", title or f"Findings ({len(found):,})", tables=(shown,))
@@ -134,7 +145,20 @@ def _finding_lines(found: pd.DataFrame, count: int) -> str:
 
 
 def summary_page(snapshot: Snapshot, *, findings: int = 5) -> Page:
-    """The CLI summary: key numbers, results by state, memory by kind, keys without TTL."""
+    """The CLI summary: key numbers, results by state, memory by kind, keys without TTL.
+
+    Parameters
+    ----------
+    snapshot
+        The scan to summarise.
+    findings
+        How many of the top findings to list (0: none).
+
+    Returns
+    -------
+    Page
+        Rendered by :func:`~.text.render_text` for a terminal.
+    """
     sections = [
         Section("states", "Results by state", tables=(table("by_state", "", _by_state(snapshot),
                                                             None),)),
@@ -198,7 +222,15 @@ def _dashboard_charts(snapshot: Snapshot) -> Section:
 
 
 def dashboard_page(snapshot: Snapshot, *, charts: bool = False) -> Page:
-    """The dashboard as one static page: the sections its tabs show, in order."""
+    """The dashboard as one static page: the sections its tabs show, in order.
+
+    Parameters
+    ----------
+    snapshot
+        The scan shown.
+    charts
+        Also draw the memory gauge, memory by kind and expiry schedule (PNG).
+    """
     sections = [build(snapshot) for build in DASHBOARD_SECTIONS.values()]
     if charts:
         sections.insert(1, _dashboard_charts(snapshot))
@@ -235,7 +267,15 @@ def _summary_facts(comparison: Comparison) -> tuple[Fact, ...]:
 
 
 def comparison_page(comparison: Comparison, *, max_rows: int = 20) -> Page:
-    """Two scans side by side: totals, then the delta tables by kind, task and state."""
+    """Two scans side by side: totals, then the delta tables by kind, task and state.
+
+    Parameters
+    ----------
+    comparison
+        What :func:`mognet_lab.compare` returned.
+    max_rows
+        Rows shown per delta table; each says how many it left out.
+    """
     tables = (("by_kind", "By key kind", comparison.by_kind),
               ("by_task", "By task", comparison.by_task),
               ("by_state", "By state", comparison.by_state))

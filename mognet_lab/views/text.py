@@ -64,7 +64,16 @@ def _section(section: Section) -> str:
 
 
 def render_text(page: Page, *, repr_style: bool = True) -> str:
-    """``page`` as text: ``<title ...>`` for a repr, or plain lines for a terminal."""
+    """``page`` as text: ``<title ...>`` for a repr, or plain lines for a terminal.
+
+    Parameters
+    ----------
+    page
+        What to show.
+    repr_style
+        Wrap the text in ``<...>`` as a ``__repr__`` (False: the CLI summary,
+        sections separated by blank lines).
+    """
     parts = [page.title]
     if page.facts:
         parts.append(_facts(page.facts))
