@@ -62,8 +62,9 @@ def memory_by(snapshot: Snapshot, by: str = "kind", *, top: int | None = None) -
     pandas.DataFrame
         ``[<by>, keys, bytes, share_of_app, share_of_used_memory]`` sorted by
         ``bytes`` descending; groupings of results (name, state, node, age)
-        also count the ``results`` (result hashes) after ``<by>``. ``by="family"`` also has ``result_id``, ``name``,
-        ``state``, ``node`` and ``age``. Shares are 0..1; the second is NaN
+        also count the ``results`` (result hashes) after ``<by>``.
+        ``by="family"`` also has ``result_id``, ``name``, ``state``, ``node``
+        and ``age``. Shares are 0..1; the second is NaN
         when the server's ``used_memory`` is unknown.
     """
     check_choice("by", by, MEMORY_GROUPS)

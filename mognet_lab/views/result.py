@@ -202,7 +202,8 @@ class ResultView:
 
     # -- rendering -------------------------------------------------------------
     def _field_facts(self) -> tuple[Fact, ...]:
-        return tuple(Fact(label, self.fields[col], column_unit(col)) for col, label in FIELDS.items()
+        return tuple(Fact(label, self.fields[col], column_unit(col))
+                     for col, label in FIELDS.items()
                      if col not in ("extra_fields", "error") or self.fields[col] is not None)
 
     def _value_facts(self) -> tuple[Fact, ...]:
