@@ -164,7 +164,7 @@ def _apps(args: argparse.Namespace) -> int:
 def _scan(args: argparse.Namespace) -> int:
     from .export import format_for, write_frame
     from .lab import connect
-    from .summary import summary_text
+    from .views import summary_text
 
     with connect(args.url, app=args.app) as lab:
         snapshot = _scan_quietly(lab, args)
@@ -223,14 +223,14 @@ def _report(args: argparse.Namespace) -> int:
 
 def _compare(args: argparse.Namespace) -> int:
     from .compare import compare
-    from .display.compare import comparison_text
     from .report.comparison import check_comparison_path, write_comparison
     from .snapshot import Snapshot
+    from .views import comparison_page, render_text
 
     if args.output:
         check_comparison_path(args.output)
     comparison = compare(Snapshot.load(args.old), Snapshot.load(args.new))
-    print(comparison_text(comparison, max_rows=20))
+    print(render_text(comparison_page(comparison, max_rows=20)))
     if args.output:
         write_comparison(comparison, args.output)
         print(f"wrote {args.output}", file=sys.stderr)
@@ -239,7 +239,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from .demo import Demo
-    from .summary import summary_text
+    from .views import summary_text
 
     if args.results < 1:
         raise BadOption(f"--results={args.results} is not valid: expected a positive integer.")

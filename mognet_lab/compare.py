@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .analysis import app_bytes
 from .snapshot import Snapshot
 
 __all__ = ["Comparison", "ComparisonSummary", "compare"]
@@ -87,8 +88,7 @@ def _notes(old: Snapshot, new: Snapshot, elapsed: pd.Timedelta) -> tuple[str, ..
 def _summary(old: Snapshot, new: Snapshot) -> ComparisonSummary:
     elapsed = pd.Timestamp(new.provenance.scanned_at) - pd.Timestamp(old.provenance.scanned_at)
     keys_old, keys_new = len(old.keys), len(new.keys)
-    bytes_old = int(pd.to_numeric(old.keys["memory_bytes"]).fillna(0).sum())
-    bytes_new = int(pd.to_numeric(new.keys["memory_bytes"]).fillna(0).sum())
+    bytes_old, bytes_new = app_bytes(old), app_bytes(new)
     ids_old, ids_new = _ids(old), _ids(new)
     common = ids_old.index.intersection(ids_new.index)
     changed = int((ids_old[common].fillna("") != ids_new[common].fillna("")).sum())
@@ -128,14 +128,14 @@ class Comparison:
         self.summary = _summary(old, new)
 
     def __repr__(self) -> str:
-        from .display.compare import comparison_text
+        from .views import comparison_page, render_text
 
-        return comparison_text(self)
+        return render_text(comparison_page(self, max_rows=10))
 
     def _repr_html_(self) -> str:
-        from .display.compare import comparison_html
+        from .views import comparison_page, render_html
 
-        return comparison_html(self)
+        return render_html(comparison_page(self))
 
 
 def compare(old: Snapshot, new: Snapshot) -> Comparison:

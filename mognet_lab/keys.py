@@ -23,7 +23,9 @@ __all__ = [
     "glob_escape",
     "group_by_kind",
     "parse_key",
+    "result_key",
     "split_app",
+    "state_key",
     "MOGNET_SCAN_PATTERN",
 ]
 
@@ -69,6 +71,20 @@ def glob_escape(text: str) -> str:
 def app_prefix(app: str) -> str:
     """The prefix every key of ``app`` starts with."""
     return f"{app}.mognet."
+
+
+def result_key(app: str, result_id: object, kind: str = KIND_RESULT) -> str:
+    """``{app}.mognet.result.{id}``, or its ``/value``, ``/children``, ``/metadata`` key.
+
+    The one place key names are built (``kind`` is a ``KIND_*`` of the family).
+    """
+    key = f"{app_prefix(app)}result.{result_id}"
+    return key if kind == KIND_RESULT else f"{key}/{kind}"
+
+
+def state_key(app: str, request_id: object) -> str:
+    """``{app}.mognet.state.{request_id}``: a task's state hash."""
+    return f"{app_prefix(app)}state.{request_id}"
 
 
 def app_scan_pattern(app: str) -> str:

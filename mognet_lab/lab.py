@@ -11,7 +11,7 @@ import pandas as pd
 
 from .errors import AppNotFound, ScanWarning, bad_option
 from .keys import KEY_KINDS, MOGNET_SCAN_PATTERN, app_scan_pattern, split_app
-from .reader import Node, iter_keys, open_node
+from .reader import Node, has_keys, iter_keys, open_node, ping
 from .reader.value import find_value, value_key
 from .scanner import scan_app
 from .settings import ScanSettings
@@ -116,9 +116,9 @@ class Lab:
                                    max_bytes=max_bytes)
 
     def _repr_html_(self) -> str:
-        from .display import lab_html
+        from .views import lab_page, render_html
 
-        return lab_html(self)
+        return render_html(lab_page(self))
 
     def __repr__(self) -> str:
         return f"<Lab app={self.app!r} url={self.url!r} nodes={len(self.nodes)}>"
@@ -158,7 +158,7 @@ def connect(url_or_client: Any, *, app: str, check: bool = True) -> Lab:
     if check:
         try:
             for node in lab.nodes:
-                node.call("PING")
+                ping(node)
             _require_app(lab.nodes, app)
         except Exception:
             lab.close()
@@ -166,15 +166,8 @@ def connect(url_or_client: Any, *, app: str, check: bool = True) -> Lab:
     return lab
 
 
-def _has_keys(node: Node, pattern: str) -> bool:
-    cursor, keys = node.call("SCAN", 0, "MATCH", pattern, "COUNT", 1000)
-    while not keys and int(cursor) != 0:
-        cursor, keys = node.call("SCAN", cursor, "MATCH", pattern, "COUNT", 1000)
-    return bool(keys)
-
-
 def _require_app(nodes: tuple[Node, ...], app: str) -> None:
-    if any(_has_keys(node, app_scan_pattern(app)) for node in nodes):
+    if any(has_keys(node, app_scan_pattern(app)) for node in nodes):
         return
     counts = pd.concat([_count_apps(node, progress=False) for node in nodes])
     # Most keys first, as discover_apps lists them.
@@ -196,7 +189,7 @@ def discover_apps(url_or_client: Any, *, progress: bool = False) -> pd.DataFrame
     """
     node = open_node(url_or_client)
     try:
-        node.call("PING")
+        ping(node)
         return _count_apps(node, progress=progress)
     finally:
         node.close()

@@ -14,7 +14,7 @@ from .settings import ScanSettings
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from .display import ResultView, ServerInfo
+    from .views import ResultView, ServerInfo
     from .widgets import Dashboard
 
 __all__ = ["Provenance", "Snapshot"]
@@ -135,7 +135,7 @@ class Snapshot:
 
     def result(self, result_id: str) -> ResultView:
         """One result (full id or a unique prefix of >= 8 characters); KeyError if absent."""
-        from .display import ResultView
+        from .views import ResultView
 
         return ResultView(self, result_id)
 
@@ -147,7 +147,7 @@ class Snapshot:
 
     def server_info(self) -> ServerInfo:
         """The Redis server's memory, limits, policy and clients, as a rich view."""
-        from .display import ServerInfo
+        from .views import ServerInfo
 
         return ServerInfo(self)
 
@@ -164,15 +164,17 @@ class Snapshot:
 
         return load_snapshot(path)
 
+    # Doorways to the layers above, imported on use: views (reprs, one result, the
+    # server), widgets (to_widget), persist (save/load). The layer test lists them.
     def _repr_html_(self) -> str:
-        from .display import snapshot_html
+        from .views import render_html, snapshot_page
 
-        return snapshot_html(self)
+        return render_html(snapshot_page(self))
 
     def __repr__(self) -> str:
-        from .display import snapshot_text
+        from .views import render_text, snapshot_page
 
-        return snapshot_text(self)
+        return render_text(snapshot_page(self))
 
 
 def _version() -> str:

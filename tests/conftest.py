@@ -15,7 +15,9 @@ from urllib.parse import urlsplit
 import pytest
 import redis
 
+from mognet_lab.demo import Demo, Workload, write_workload
 from mognet_lab.embedded import EmbeddedRedis
+from mognet_lab.snapshot import Snapshot
 from naming import unique_app_name
 
 RABBITMQ_URL_ENV = "MOGNET_LAB_RABBITMQ_URL"
@@ -35,6 +37,30 @@ def redis_server() -> Iterator[EmbeddedRedis]:
 @pytest.fixture(scope="session")
 def redis_url(redis_server: EmbeddedRedis) -> str:
     return redis_server.url
+
+
+@pytest.fixture(scope="session")
+def demo_lab() -> Iterator[Demo]:
+    """One running demo Redis (300 results) for every test that reads the demo keyspace."""
+    running = Demo(results=300)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_keyspace(demo_lab: Demo) -> Snapshot:
+    """One scan of the demo keyspace, shared by the presentation tests (never modified)."""
+    return demo_lab.scan(progress=False)
+
+
+@pytest.fixture(scope="session")
+def demo_workload(redis_server: EmbeddedRedis) -> tuple[str, str]:
+    """``(url, app)`` of a small demo workload written once into the session's redis-server."""
+    app = "cli_demo"
+    write_workload(redis_server, Workload(app=app, results=60, seed=3))
+    return redis_server.url, app
 
 
 @pytest.fixture

@@ -126,3 +126,23 @@ def test_never_expiring_of_empty_and_na_snapshots() -> None:
     assert never_expiring(empty()).empty
     got = never_expiring(all_na())
     assert list(got["keys"]) == [1]
+
+
+def test_without_ttl_is_the_one_definition_of_keys_without_ttl() -> None:
+    from mognet_lab.analysis import overview, server_pressure, without_ttl
+
+    snap = basic()
+    got = without_ttl(snap)
+    keys = snap.keys
+    assert sorted(got["key"]) == sorted(keys.loc[keys["ttl_s"].isna(), "key"])
+    # R3's value is Mognet's placeholder of a RUNNING task: it gets a TTL when the task ends.
+    flags = {(str(k), bool(p), bool(u)) for k, p, u in
+             zip(got["kind"], got["placeholder"], got["unfinished"])}
+    assert flags == {("value", True, True), ("unknown", False, False)}
+    assert int(never_expiring(snap)["bytes"].sum()) == int(got["memory_bytes"].sum()) == 330
+    figures = overview(snap)
+    assert (figures["no_ttl_keys"], figures["no_ttl_bytes"]) == (2, 330)
+    # server_pressure leaves out only the unfinished placeholder: the unknown key stays.
+    policy = server_pressure(snap).set_index("check").loc["maxmemory_policy"]
+    assert "1 key of this app (30 B" in policy["detail"]
+    assert "1 placeholder value of unfinished tasks" in policy["detail"]

@@ -9,16 +9,12 @@ import pandas as pd
 import pytest
 
 from mognet_lab.cli import EXIT_CODES, main
-from mognet_lab.demo import Workload, write_workload
 from mognet_lab.embedded import EmbeddedRedis
 
 
 @pytest.fixture(scope="module")
-def demo_app(redis_server: EmbeddedRedis) -> tuple[str, str]:
-    """A small demo workload written once into the session's redis-server."""
-    app = "cli_demo"
-    write_workload(redis_server, Workload(app=app, results=60, seed=3))
-    return redis_server.url, app
+def demo_app(demo_workload: tuple[str, str]) -> tuple[str, str]:
+    return demo_workload
 
 
 def test_apps_lists_the_app_with_its_key_count(demo_app, capsys) -> None:

@@ -23,7 +23,7 @@ import pytest
 
 import mognet_lab
 from mognet_lab import BadOption, MognetLabError, RedisUnavailable, Snapshot, charts
-from mognet_lab.demo import Demo, demo_snapshot
+from mognet_lab.demo import Demo
 from mognet_lab.schemas import FRAME_NAMES
 from mognet_lab.widgets import TAB_TITLES, Dashboard
 from mognet_lab.widgets.charts import ChartView
@@ -41,8 +41,8 @@ def _close_figures() -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def snapshot() -> Snapshot:
-    return demo_snapshot(results=300, progress=False)
+def snapshot(demo_keyspace: Snapshot) -> Snapshot:
+    return demo_keyspace
 
 
 @pytest.fixture
@@ -403,12 +403,8 @@ def test_import_mognet_lab_does_not_import_ipywidgets() -> None:
 
 # -- refresh against a live demo -------------------------------------------------------
 @pytest.fixture(scope="module")
-def demo() -> Iterator[Demo]:
-    running = Demo(results=100)
-    try:
-        yield running
-    finally:
-        running.stop()
+def demo(demo_lab: Demo) -> Demo:
+    return demo_lab
 
 
 def test_refresh_rescans_the_attached_lab(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:

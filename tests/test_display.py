@@ -18,11 +18,7 @@ import pandas as pd
 import pytest
 
 import mognet_lab
-from mognet_lab.demo import demo_snapshot
-from mognet_lab.display import ResultView, ServerInfo, ValueView, findings_html
-from mognet_lab.display.html import frame_table
-from mognet_lab.display.result import FIELDS
-from mognet_lab.display.text import frame_text
+from mognet_lab.display import ValueView
 from mognet_lab.display.value import decode_stored_value
 from mognet_lab.errors import BadOption
 from mognet_lab.format import EXCEPTION_INFO_TYPE
@@ -30,6 +26,11 @@ from mognet_lab.lab import Lab
 from mognet_lab.reader.node import Node
 from mognet_lab.schemas import METADATA
 from mognet_lab.snapshot import Snapshot
+from mognet_lab.views import ResultView, ServerInfo, findings_html
+from mognet_lab.views.html import table_html
+from mognet_lab.views.model import table
+from mognet_lab.views.result import FIELDS
+from mognet_lab.views.text import frame_text
 from mognet_writer import MognetWriter, Point, unique_app_name
 
 XSS_NAME = "<script>alert(1)</script>"
@@ -84,8 +85,8 @@ def evil() -> Snapshot:
 
 
 @pytest.fixture(scope="module")
-def demo() -> Snapshot:
-    return demo_snapshot(results=200, progress=False)
+def demo(demo_keyspace: Snapshot) -> Snapshot:
+    return demo_keyspace
 
 
 def _findings(rows: int = 3, text: str = "ok") -> pd.DataFrame:
@@ -159,7 +160,8 @@ def test_password_never_shown(evil: Snapshot) -> None:
 
 
 def test_display_import_loads_no_frontend_modules() -> None:
-    code = ("import sys, mognet_lab.display, mognet_lab.compare, mognet_lab.persist\n"
+    code = ("import sys, mognet_lab.display, mognet_lab.views, mognet_lab.compare, "
+            "mognet_lab.persist\n"
             "heavy = ('matplotlib.pyplot', 'ipywidgets', 'IPython')\n"
             "print(','.join(m for m in heavy if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -168,6 +170,10 @@ def test_display_import_loads_no_frontend_modules() -> None:
 
 
 # -- row caps ---------------------------------------------------------------------------------
+def frame_table(frame: pd.DataFrame, max_rows: int = 20) -> str:
+    return table_html(table("t", "", frame, max_rows))
+
+
 def test_tables_say_how_many_rows_were_left_out() -> None:
     frame = pd.DataFrame({"n": range(25), "text": [XSS_NAME] * 25})
     markup = frame_table(frame, max_rows=20)
@@ -181,7 +187,7 @@ def test_findings_table_badges_and_cap() -> None:
     markup = findings_html(_findings(rows=60), max_rows=50)
     assert "10 more rows not shown" in markup and "Findings (60)" in markup
     for severity in ("critical", "warning", "info"):
-        assert f"ml-badge-{severity}" in markup
+        assert f'data-tone="{severity}"' in markup
     assert "background:#c62828" in markup  # critical is red, even without the <style>
     assert "2.0 KiB" in markup  # bytes formatted
     assert "nothing needs attention" in findings_html(_findings(rows=0))

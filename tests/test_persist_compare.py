@@ -17,7 +17,6 @@ import pytest
 
 import mognet_lab
 from mognet_lab.compare import Comparison, ComparisonSummary, compare
-from mognet_lab.demo import demo_snapshot
 from mognet_lab.errors import BadOption, MognetLabError
 from mognet_lab.persist import PROVENANCE_FILE, load_snapshot, save_snapshot
 from mognet_lab.schemas import FRAME_NAMES, SCHEMAS
@@ -40,8 +39,8 @@ def _assert_same(saved: Snapshot, loaded: Snapshot) -> None:
 
 
 @pytest.fixture(scope="module")
-def demo() -> Snapshot:
-    return demo_snapshot(results=200, progress=False)
+def demo(demo_keyspace: Snapshot) -> Snapshot:
+    return demo_keyspace
 
 
 # -- save / load ------------------------------------------------------------------------------

@@ -18,11 +18,10 @@ import pytest
 
 import snapshots
 from mognet_lab.cli import EXIT_CODES, main
-from mognet_lab.demo import Workload, demo_snapshot, write_workload
 from mognet_lab.errors import BadOption
 from mognet_lab.format import EXCEPTION_INFO_TYPE
 from mognet_lab.report import REDACTED, Report, redact
-from mognet_lab.report.markdown import md_escape
+from mognet_lab.views.markdown import md_escape
 from mognet_lab.snapshot import Snapshot
 
 SECTION_IDS = ["summary", "server", "findings", "memory", "ttl", "values", "tasks"]
@@ -47,8 +46,8 @@ URL = f"redis://admin:{PASSWORD}@db.internal:6379/0"
 
 # -- snapshots ------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def demo() -> Snapshot:
-    return demo_snapshot(results=300, progress=False)
+def demo(demo_keyspace: Snapshot) -> Snapshot:
+    return demo_keyspace
 
 
 @pytest.fixture(scope="module")
@@ -399,10 +398,8 @@ def test_importing_and_text_renderings_load_no_plotting_or_widgets() -> None:
 
 # -- command line ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def workload_app(redis_server) -> str:
-    app = "report_cli"
-    write_workload(redis_server, Workload(app=app, results=50, seed=5))
-    return app
+def workload_app(demo_workload: tuple[str, str]) -> str:
+    return demo_workload[1]
 
 
 def test_cli_report_scans_and_writes_html(redis_url: str, workload_app: str,

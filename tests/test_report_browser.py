@@ -27,8 +27,8 @@ from typing import Any
 
 import pytest
 
-from mognet_lab.demo import demo_snapshot
 from mognet_lab.report import Report
+from mognet_lab.snapshot import Snapshot
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(
@@ -84,8 +84,9 @@ def _console(stderr: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def report_page(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    page = Report(demo_snapshot(results=300, progress=False)).to_html()
+def report_page(tmp_path_factory: pytest.TempPathFactory,
+                demo_keyspace: Snapshot) -> tuple[Path, str]:
+    page = Report(demo_keyspace).to_html()
     path = tmp_path_factory.mktemp("report") / "report.html"
     path.write_text(page, encoding="utf-8")
     return path, page

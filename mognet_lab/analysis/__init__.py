@@ -11,18 +11,31 @@ snapshot and never imports matplotlib or talks to Redis.
 - activity: :func:`throughput`, :func:`duration_percentiles`, :func:`arrival_rate`
 - forecast: :func:`family_bytes`, :func:`forecast`, :func:`what_if`
 - health: :func:`anomalies`, :func:`server_pressure`, :func:`findings`
+- headline: :func:`overview`, :func:`app_bytes`, :func:`without_ttl`,
+  :func:`value_statuses`, :func:`read_errors`
+
+Each analysis runs once per snapshot and options (:mod:`.memo`): every view
+asks the same memo, so they show the same numbers.
 """
 
 from __future__ import annotations
 
-from ._common import counted_servers, format_bytes, maxmemory, reference_time, used_memory
+from ._common import (
+    app_bytes,
+    counted_servers,
+    format_bytes,
+    maxmemory,
+    reference_time,
+    used_memory,
+)
 from .activity import arrival_rate, duration_percentiles, throughput
 from .anomalies import anomalies, anomaly_summary
 from .findings import findings, top_findings
 from .forecast import family_bytes, forecast, what_if
 from .memory import AGE_BUCKETS, memory_by
+from .overview import overview, read_errors, value_statuses
 from .pressure import server_pressure
-from .ttl import TTL_BUCKETS, expiry_schedule, never_expiring, ttl_buckets
+from .ttl import TTL_BUCKETS, expiry_schedule, never_expiring, ttl_buckets, without_ttl
 from .values import (
     compression,
     exceptions,
@@ -36,6 +49,7 @@ __all__ = [
     "AGE_BUCKETS",
     "TTL_BUCKETS",
     "anomalies",
+    "app_bytes",
     "anomaly_summary",
     "arrival_rate",
     "compression",
@@ -52,13 +66,17 @@ __all__ = [
     "maxmemory",
     "memory_by",
     "never_expiring",
+    "overview",
     "poorly_compressed",
+    "read_errors",
     "reference_time",
     "server_pressure",
     "throughput",
     "top_findings",
     "ttl_buckets",
     "used_memory",
+    "value_statuses",
     "value_summary",
     "what_if",
+    "without_ttl",
 ]

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import bad_option
+from ..format import NOT_READY_NAME
 from ..keys import KIND_CHILDREN, KIND_METADATA, KIND_RESULT, KIND_VALUE
 from ..snapshot import Snapshot
 from ..units import format_bytes
@@ -39,6 +40,7 @@ __all__ = [
     "lookup",
     "maxmemory",
     "memory",
+    "placeholder_mask",
     "reference_time",
     "replication_groups",
     "result_labels",
@@ -173,12 +175,25 @@ def memory(frame: pd.DataFrame, column: str = "memory_bytes") -> pd.Series:
 
 
 def app_bytes(snapshot: Snapshot) -> int:
-    """Bytes of every key of the app (keys frame; results and states when it is empty)."""
+    """Bytes of every key of the app: the one total every share and every view uses.
+
+    The keys frame when it has rows (MEMORY USAGE of every key scanned);
+    else the results' and states' own sizes.
+    """
     if len(snapshot.keys):
         return int(memory(snapshot.keys).sum())
     # Hand-built snapshots may carry only the results: count what they say.
     return int(memory(snapshot.results, "total_memory_bytes").sum()
                + memory(snapshot.states).sum())
+
+
+def placeholder_mask(values: pd.DataFrame) -> pd.Series:
+    """Which rows of a ``values`` frame hold Mognet's ``ResultNotReady`` placeholder.
+
+    The one test of "placeholder" every analysis uses (``frames`` derives the
+    results' ``value_status == "not_ready"`` from the same column).
+    """
+    return (values["exception_name"].astype(object) == NOT_READY_NAME).to_numpy(dtype=bool)
 
 
 def label(values: pd.Series, missing: str = MISSING) -> pd.Series:

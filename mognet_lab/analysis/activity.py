@@ -14,13 +14,16 @@ import pandas as pd
 from ..errors import bad_option
 from ..snapshot import Snapshot
 from ._common import UTC_TIME, as_timedelta, check_choice, label, reference_time
+from .memo import memoized
 
 __all__ = [
     "DURATION_GROUPS",
     "RATE_WINDOW_CAP",
+    "THROUGHPUT_FREQS",
     "arrival_rate",
     "duration_percentiles",
     "throughput",
+    "throughput_freq",
 ]
 
 DURATION_GROUPS = ("name", "state", "node")
@@ -31,6 +34,7 @@ _PERCENTILES = {"p50": 0.5, "p90": 0.9, "p99": 0.99}
 _GROUP_COLUMNS = {"name": "name", "state": "state", "node": "node_id"}
 
 
+@memoized
 def throughput(snapshot: Snapshot, *, freq: object = "1h") -> pd.DataFrame:
     """Results created, finished and failed per period.
 
@@ -75,6 +79,7 @@ def _empty_throughput() -> pd.DataFrame:
                             for c in ("created", "finished", "failed")}})
 
 
+@memoized
 def duration_percentiles(snapshot: Snapshot, *, by: str = "name") -> pd.DataFrame:
     """Queue time and run time percentiles per group.
 
@@ -115,6 +120,7 @@ def _seconds(durations: pd.Series) -> pd.Series:
     return durations.dt.total_seconds().astype("float64")
 
 
+@memoized
 def arrival_rate(snapshot: Snapshot, *, window: object = None) -> float:
     """Results created per second.
 
@@ -152,3 +158,21 @@ def arrival_rate(snapshot: Snapshot, *, window: object = None) -> float:
     # A burst created in the same instant has no measurable rate.
     return count / seconds if seconds > 0 else math.nan
 
+
+# Throughput periods, shortest first; a report picks the first giving <= this many.
+THROUGHPUT_FREQS = ("1min", "5min", "15min", "1h", "6h", "1D", "7D")
+THROUGHPUT_PERIODS = 400
+
+
+@memoized
+def throughput_freq(snapshot: Snapshot) -> str:
+    """The shortest period of :data:`THROUGHPUT_FREQS` giving at most 400 over the results."""
+    results = snapshot.results
+    stamps = pd.concat([results["created"].dropna(), results["finished"].dropna()])
+    if stamps.empty:
+        return "1h"
+    span = stamps.max() - stamps.min()
+    for freq in THROUGHPUT_FREQS:
+        if span / pd.Timedelta(freq) <= THROUGHPUT_PERIODS:
+            return freq
+    return THROUGHPUT_FREQS[-1]

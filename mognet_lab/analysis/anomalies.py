@@ -18,12 +18,15 @@ from ..keys import (
     KIND_METADATA,
     KIND_RESULT,
     KIND_UNKNOWN,
+    KIND_STATE,
     KIND_VALUE,
-    app_prefix,
+    result_key,
+    state_key,
 )
 from ..snapshot import Snapshot
 from ..vector import member_of
 from ._common import as_timedelta, format_bytes, reference_time
+from .memo import memoized
 
 __all__ = ["ANOMALIES", "NEEDS_COMPLETE_SCAN", "anomalies", "anomaly_summary", "format_age",
            "plural", "unexpected_restarts"]
@@ -56,6 +59,7 @@ _STUCK = {"RUNNING": "stuck_running", "SUSPENDED": "stuck_suspended"}
 _SUFFIX = {KIND_VALUE: "/value", KIND_CHILDREN: "/children", KIND_METADATA: "/metadata"}
 
 
+@memoized
 def anomalies(snapshot: Snapshot, *, stuck_after: str | timedelta = "6h") -> pd.DataFrame:
     """Every anomaly of the keyspace, one row per occurrence.
 
@@ -143,8 +147,8 @@ def _ttl_text(ttl_s: object) -> str:
     return "no TTL" if pd.isna(ttl_s) else f"TTL {format_age(pd.Timedelta(seconds=ttl_s))}"
 
 
-def _result_key(snapshot: Snapshot, result_id: str, suffix: str = "") -> str:
-    return f"{app_prefix(snapshot.app)}result.{result_id}{suffix}"
+def _result_key(snapshot: Snapshot, result_id: str, kind: str = KIND_RESULT) -> str:
+    return result_key(snapshot.app, result_id, kind)
 
 
 def _result_ids(snapshot: Snapshot) -> set[str]:
@@ -174,7 +178,7 @@ def _children_missing(snapshot: Snapshot) -> list[_Row]:
     # A set member is 16 bytes inside its parent's set, counted with the parent.
     return [{
         "anomaly": "child_missing", "result_id": row.child_id, "bytes": 0,
-        "key": _result_key(snapshot, row.parent_id, "/children"),
+        "key": _result_key(snapshot, row.parent_id, KIND_CHILDREN),
         "detail": f"child {row.child_id} listed by result {row.parent_id} has no result hash",
     } for row in missing.itertuples(index=False)]
 
@@ -227,7 +231,7 @@ def _states_of_finished(snapshot: Snapshot) -> list[_Row]:
     finished = states[member_of(states["request_id"], state_of.keys())]
     return [{
         "anomaly": "state_of_finished", "result_id": row.request_id, "bytes": row.memory_bytes,
-        "key": f"{app_prefix(snapshot.app)}state.{row.request_id}",
+        "key": state_key(snapshot.app, row.request_id),
         "detail": f"state hash of a {state_of[row.request_id]} result still holds "
                   f"{_count(row.field_count, 'field')} ({format_bytes(row.memory_bytes)}, "
                   f"{_ttl_text(row.ttl_s)})",
@@ -288,20 +292,21 @@ def _unreadable(snapshot: Snapshot) -> list[_Row]:
             for (key, row), size in zip(grouped.iterrows(), sizes)]
 
 
-# Frame, key name after the app prefix (None: the frame has a `key` column), owner column.
-_ERROR_SOURCES = (("keys", None, "result_id"), ("results", "result.{}", "result_id"),
-                  ("values", "result.{}/value", "result_id"),
-                  ("metadata", "result.{}/metadata", "result_id"),
-                  ("children", "result.{}/children", "parent_id"),
-                  ("states", "state.{}", "request_id"))
+# Frame, key kind (None: the frame has a `key` column), owner column.
+_ERROR_SOURCES = (("keys", None, "result_id"), ("results", KIND_RESULT, "result_id"),
+                  ("values", KIND_VALUE, "result_id"), ("metadata", KIND_METADATA, "result_id"),
+                  ("children", KIND_CHILDREN, "parent_id"), ("states", KIND_STATE, "request_id"))
 
 
-def _errors(snapshot: Snapshot, name: str, pattern: str | None, owner: str) -> pd.DataFrame:
+def _key_of(app: str, kind: str, owner: object) -> str:
+    return state_key(app, owner) if kind == KIND_STATE else result_key(app, owner, kind)
+
+
+def _errors(snapshot: Snapshot, name: str, kind: str | None, owner: str) -> pd.DataFrame:
     frame = snapshot.frame(name)
     bad = frame[frame["error"].notna()]
-    prefix = app_prefix(snapshot.app)
-    keys = bad["key"].astype(object) if pattern is None else \
-        pd.Series([prefix + pattern.format(i) for i in bad[owner]], index=bad.index,
+    keys = bad["key"].astype(object) if kind is None else \
+        pd.Series([_key_of(snapshot.app, kind, i) for i in bad[owner]], index=bad.index,
                   dtype=object)
     sizes = bad["memory_bytes"] if "memory_bytes" in bad else pd.Series(pd.NA, index=bad.index)
     return pd.DataFrame({"key": keys, "owner": bad[owner].astype(object),

@@ -14,10 +14,17 @@ from typing import Any, Callable, Iterator, NamedTuple
 
 import pandas as pd
 
-from ..format import NOT_READY_NAME, READY_STATES
-from ..keys import KIND_UNKNOWN, KIND_VALUE
+from ..format import READY_STATES
+from ..keys import KIND_UNKNOWN
 from ..snapshot import Snapshot
-from ._common import app_bytes, as_timedelta, check_count, format_bytes, reference_time
+from ._common import (
+    app_bytes,
+    as_timedelta,
+    check_count,
+    format_bytes,
+    placeholder_mask,
+    reference_time,
+)
 from .anomalies import (
     NEEDS_COMPLETE_SCAN,
     anomalies,
@@ -28,7 +35,9 @@ from .anomalies import (
 )
 from .forecast import forecast
 from .pressure import ISSUE_ADVICE, ISSUE_TITLES, server_pressure
+from .memo import memoized
 from .scan_warnings import nested_apps
+from .ttl import without_ttl
 from .values import listpack_overflow, poorly_compressed
 
 __all__ = ["SEVERITIES", "findings", "top_findings"]
@@ -75,6 +84,7 @@ class _Context:
         return f", {size / self.app_bytes:.0%} of the app" if self.app_bytes else ""
 
 
+@memoized
 def findings(snapshot: Snapshot, *, stuck_after: str | timedelta = "6h",
              min_bytes: int = 0) -> pd.DataFrame:
     """What needs attention in this app's keyspace and on its Redis, worst first.
@@ -180,33 +190,30 @@ def _forecast(ctx: _Context) -> Iterator[Finding]:
 
 # --- TTL -----------------------------------------------------------------------------------
 
-def _placeholder_ids(ctx: _Context) -> pd.Series:
-    values = ctx.snapshot.values
-    return values.loc[values["exception_name"] == NOT_READY_NAME, "result_id"]
-
-
 def _no_ttl_keys(ctx: _Context) -> pd.DataFrame:
     """Keys of Mognet's kinds without a TTL, placeholders (reported apart) left out."""
-    keys = ctx.snapshot.keys
-    placeholder = (keys["kind"] == KIND_VALUE).fillna(False) & \
-        member_of(keys["result_id"], _placeholder_ids(ctx))
-    return keys[keys["ttl_s"].isna() & (keys["kind"] != KIND_UNKNOWN).fillna(True)
-                & ~placeholder]
+    keys = without_ttl(ctx.snapshot)
+    return keys[~keys["placeholder"] & (keys["kind"] != KIND_UNKNOWN).fillna(True)]
 
 
 def _no_ttl(ctx: _Context) -> Iterator[Finding]:
     keys = _no_ttl_keys(ctx)
     if len(keys):
         size = _size(keys, "memory_bytes")
+        # Say how this count relates to "keys without TTL" in every summary.
+        apart = len(without_ttl(ctx.snapshot)) - len(keys)
+        rest = f" (of {len(keys) + apart:,} keys without TTL in all; {apart:,} placeholders " \
+            "or unknown keys are counted apart)" if apart else ""
         yield Finding("warning", "no_ttl", "Keys without a TTL never expire",
                       f"{plural(len(keys), 'key')} ({format_bytes(size)}{ctx.share(size)}) "
-                      f"{_verb(len(keys))} no TTL: {_breakdown(keys['kind'])}", len(keys), size)
+                      f"{_verb(len(keys))} no TTL: {_breakdown(keys['kind'])}{rest}",
+                      len(keys), size)
 
 
 def _placeholders(ctx: _Context) -> Iterator[Finding]:
     """Placeholders whose task will not finish: ready, gone or stuck results."""
     values, results = ctx.snapshot.values, ctx.snapshot.results
-    held = values[(values["exception_name"] == NOT_READY_NAME) & values["ttl_s"].isna()]
+    held = values[placeholder_mask(values) & values["ttl_s"].isna().to_numpy(dtype=bool)]
     by_id = results.drop_duplicates("result_id").set_index("result_id")
     since = by_id["started"].fillna(by_id["created"])
     young = ~by_id["state"].isin(list(READY_STATES)) & \
@@ -353,7 +360,7 @@ def _listpack(ctx: _Context) -> Iterator[Finding]:
 def _large_exceptions(ctx: _Context) -> Iterator[Finding]:
     values = ctx.snapshot.values
     failed = values[values["is_exception"].fillna(False).astype(bool)
-                    & (values["exception_name"] != NOT_READY_NAME).fillna(True)
+                    & ~placeholder_mask(values)
                     & (values["memory_bytes"] >= LARGE_EXCEPTION_BYTES).fillna(False)]
     if not len(failed):
         return

@@ -30,6 +30,8 @@ from ._common import (
     used_memory,
 )
 from .activity import arrival_rate
+from .memo import memoized
+from .ttl import without_ttl
 
 __all__ = ["FORECAST_KINDS", "SCENARIO_OPTIONS", "family_bytes", "forecast", "what_if"]
 
@@ -45,6 +47,7 @@ _DEFAULT_TTL = {"result_ttl_s": float(DEFAULT_RESULT_TTL_S),
 _GZIP_TEXT = {None: "gzip as observed", True: "all gzipped", False: "none gzipped"}
 
 
+@memoized
 def family_bytes(snapshot: Snapshot) -> pd.DataFrame:
     """Mean bytes each new result adds, per key kind.
 
@@ -92,6 +95,7 @@ def _families(snapshot: Snapshot) -> dict[str, int]:
             KIND_VALUE: total - lost, KIND_STATE: active}
 
 
+@memoized
 def forecast(snapshot: Snapshot, *, result_ttl_s: float | None = None,
              value_ttl_s: float | None = None, state_ttl_s: float | None = None,
              gzip: bool | None = None, window: object = None,
@@ -150,6 +154,7 @@ def forecast(snapshot: Snapshot, *, result_ttl_s: float | None = None,
     return _typed(pd.DataFrame([row]))
 
 
+@memoized
 def what_if(snapshot: Snapshot, scenarios: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """:func:`forecast` for the current settings, then for each set of overrides.
 
@@ -208,11 +213,10 @@ def _value_bytes(snapshot: Snapshot, mean: float, families: int,
 
 
 def _memory_facts(snapshot: Snapshot, per_family: pd.DataFrame) -> dict[str, float]:
-    keys = snapshot.keys
     limit, used = maxmemory(snapshot), used_memory(snapshot)
     headroom = limit - used if limit > 0 else math.nan  # NaN limit stays NaN
     return {"current": float(app_bytes(snapshot)),
-            "never": float(memory(keys[keys["ttl_s"].isna()]).sum()),
+            "never": float(memory(without_ttl(snapshot)).sum()),
             "expiring": float(per_family["expiring_bytes"].sum()),
             "maxmemory": limit, "used_memory": used, "headroom_bytes": headroom}
 

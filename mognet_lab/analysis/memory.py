@@ -9,6 +9,8 @@ still add up to the memory of every result-family key.
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -28,6 +30,7 @@ from ._common import (
     result_labels,
     used_memory,
 )
+from .memo import memoized
 
 __all__ = ["AGE_BUCKETS", "MEMORY_GROUPS", "age_bucket", "memory_by", "result_families"]
 
@@ -38,6 +41,7 @@ _SHARES = ("share_of_app", "share_of_used_memory")
 _VALUE_KEY_STATUSES = ("present", "not_ready", "unreadable")
 
 
+@memoized
 def memory_by(snapshot: Snapshot, by: str = "kind", *, top: int | None = None) -> pd.DataFrame:
     """Memory of the app grouped one way, largest first.
 
@@ -57,8 +61,10 @@ def memory_by(snapshot: Snapshot, by: str = "kind", *, top: int | None = None) -
     -------
     pandas.DataFrame
         ``[<by>, keys, bytes, share_of_app, share_of_used_memory]`` sorted by
-        ``bytes`` descending. ``by="family"`` also has ``result_id``, ``name``,
-        ``state``, ``node`` and ``age``. Shares are 0..1; the second is NaN
+        ``bytes`` descending; groupings of results (name, state, node, age)
+        also count the ``results`` (result hashes) after ``<by>``.
+        ``by="family"`` also has ``result_id``, ``name``, ``state``, ``node``
+        and ``age``. Shares are 0..1; the second is NaN
         when the server's ``used_memory`` is unknown.
     """
     check_choice("by", by, MEMORY_GROUPS)
@@ -68,12 +74,14 @@ def memory_by(snapshot: Snapshot, by: str = "kind", *, top: int | None = None) -
     elif by == "family":
         grouped = _by_family(snapshot)
     else:
-        grouped = _group(result_families(snapshot), by)
+        grouped = _group(result_families(snapshot), by, ("results", "keys", "bytes"))
     grouped = grouped.sort_values("bytes", ascending=False, kind="stable", ignore_index=True)
-    grouped = keep_top(grouped, by, top)
+    sums = [c for c in ("results", "keys", "bytes") if c in grouped.columns]
+    grouped = keep_top(grouped, by, top, sums)
     return add_shares(grouped, app_bytes(snapshot), used_memory(snapshot))
 
 
+@memoized
 def result_families(snapshot: Snapshot) -> pd.DataFrame:
     """One row per result family: id, labels, age bucket, key count and bytes.
 
@@ -82,11 +90,12 @@ def result_families(snapshot: Snapshot) -> pd.DataFrame:
     """
     results = snapshot.results
     known = result_labels(results).assign(
-        age=age_bucket(results["created"], reference_time(snapshot)).astype(object),
+        age=age_bucket(results["created"], reference_time(snapshot)).astype(object), results=1,
         keys=_family_keys(results),
         bytes=memory(results, "total_memory_bytes"))
     orphans = _orphans(snapshot, known["result_id"])
     rows = pd.concat([known, orphans], ignore_index=True) if len(orphans) else known
+    rows["results"] = rows["results"].fillna(0).astype("int64")
     rows["keys"] = rows["keys"].astype("int64")
     rows["bytes"] = rows["bytes"].astype("int64")
     rows["age"] = pd.Categorical(rows["age"], categories=AGE_BUCKETS, ordered=True)
@@ -137,16 +146,17 @@ def _by_kind(snapshot: Snapshot) -> pd.DataFrame:
     return _group(rows, "kind")
 
 
-def _group(rows: pd.DataFrame, by: str) -> pd.DataFrame:
-    """Sum keys and bytes per ``by`` label; the label column becomes categorical."""
-    grouped = rows.groupby(by, observed=True, sort=False)[["keys", "bytes"]].sum().reset_index()
+def _group(rows: pd.DataFrame, by: str, sums: Sequence[str] = ("keys", "bytes")
+           ) -> pd.DataFrame:
+    """Sum ``sums`` per ``by`` label; the label column becomes categorical."""
+    grouped = rows.groupby(by, observed=True, sort=False)[list(sums)].sum().reset_index()
     column = rows[by]
     if isinstance(column.dtype, pd.CategoricalDtype):
         grouped[by] = pd.Categorical(grouped[by], categories=column.cat.categories,
                                      ordered=column.cat.ordered)
     else:
         grouped[by] = pd.Categorical(grouped[by].astype(object))
-    return grouped.astype({"keys": "int64", "bytes": "int64"})
+    return grouped.astype({column: "int64" for column in sums})
 
 
 def _by_family(snapshot: Snapshot) -> pd.DataFrame:

@@ -13,12 +13,11 @@ from typing import Any, Callable, Mapping, NamedTuple
 
 import pandas as pd
 
-from ..format import NOT_READY_NAME, READY_STATES
-from ..keys import KIND_VALUE
 from ..snapshot import Snapshot
-from ..vector import member_of
-from ._common import format_bytes
+from ._common import app_bytes, format_bytes, memory
 from .anomalies import plural
+from .ttl import unfinished_placeholders, without_ttl
+from .memo import memoized
 
 __all__ = ["CHECKS", "ISSUE_ADVICE", "ISSUE_TITLES", "STATUSES", "server_pressure",
            "unfinished_placeholders"]
@@ -62,6 +61,7 @@ class _Check(NamedTuple):
     bytes: int | None = None
 
 
+@memoized
 def server_pressure(snapshot: Snapshot) -> pd.DataFrame:
     """Check the server against the limits that hurt a Mognet app.
 
@@ -104,29 +104,13 @@ def _unknown(missing: list[str], server: Mapping[str, Any]) -> _Check:
 
 
 def _app_facts(snapshot: Snapshot) -> _AppFacts:
-    keys, values = snapshot.keys, snapshot.values
-    memory = keys["memory_bytes"].fillna(0)
-    no_ttl = keys["ttl_s"].isna()
-    transient = no_ttl & (keys["kind"] == KIND_VALUE).fillna(False) & \
-        member_of(keys["result_id"], unfinished_placeholders(snapshot))
-    lasting = no_ttl & ~transient
-    return _AppFacts(app_bytes=int(memory.sum()), no_ttl_keys=int(lasting.sum()),
-                     no_ttl_bytes=int(memory[lasting].sum()), placeholders=int(transient.sum()),
+    values, no_ttl = snapshot.values, without_ttl(snapshot)
+    lasting = no_ttl[~no_ttl["unfinished"]]
+    return _AppFacts(app_bytes=app_bytes(snapshot), no_ttl_keys=len(lasting),
+                     no_ttl_bytes=int(memory(lasting).sum()),
+                     placeholders=int(no_ttl["unfinished"].sum()),
                      values=len(values),
                      hashtable_values=int((values["redis_encoding"] == "hashtable").sum()))
-
-
-def unfinished_placeholders(snapshot: Snapshot) -> pd.Index:
-    """Ids of results not yet ready whose /value is Mognet's placeholder.
-
-    Those placeholders have no TTL only until the task finishes, so they are
-    not memory that lacks a TTL for good.
-    """
-    values, results = snapshot.values, snapshot.results
-    placeholder = values.loc[values["exception_name"] == NOT_READY_NAME, "result_id"]
-    unfinished = results.loc[~results["state"].isin(list(READY_STATES))
-                             & results["state"].notna(), "result_id"]
-    return pd.Index(placeholder[member_of(placeholder, unfinished)].dropna().unique())
 
 
 def _share(part: int, whole: int) -> str:

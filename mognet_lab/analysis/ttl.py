@@ -14,8 +14,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import bad_option
-from ..keys import KEY_KINDS
+from ..format import READY_STATES
+from ..keys import KEY_KINDS, KIND_VALUE
 from ..snapshot import Snapshot
+from ..vector import member_of
 from ._common import (
     FAMILY_KINDS,
     UTC_TIME,
@@ -23,11 +25,14 @@ from ._common import (
     label,
     lookup,
     memory,
+    placeholder_mask,
     reference_time,
     result_lookup,
 )
+from .memo import memoized
 
-__all__ = ["TTL_BUCKETS", "expiry_schedule", "never_expiring", "ttl_bucket", "ttl_buckets"]
+__all__ = ["TTL_BUCKETS", "expiry_schedule", "never_expiring", "ttl_bucket", "ttl_buckets",
+           "unfinished_placeholders", "without_ttl"]
 
 NO_TTL = "no TTL"
 TTL_BUCKETS = (NO_TTL, "<1 h", "1-4 h", "4-12 h", "12-24 h", "1-7 d", "7-30 d", ">30 d")
@@ -52,6 +57,7 @@ def ttl_bucket(ttl_s: pd.Series) -> pd.Series:
                      index=ttl_s.index)
 
 
+@memoized
 def ttl_buckets(snapshot: Snapshot) -> pd.DataFrame:
     """Keys and bytes per key kind and remaining-TTL bucket.
 
@@ -80,6 +86,7 @@ def ttl_buckets(snapshot: Snapshot) -> pd.DataFrame:
     return out.astype({"keys": "int64", "bytes": "int64"})
 
 
+@memoized
 def expiry_schedule(snapshot: Snapshot, *, horizon: object = "21D",
                     freq: object = "1h") -> pd.DataFrame:
     """Memory the app would free, period by period, if nothing new arrived.
@@ -143,6 +150,7 @@ def _too_many(horizon: object, freq: object, periods: int) -> Exception:
                       f"horizon={horizon!r} (this gives {periods})")
 
 
+@memoized
 def never_expiring(snapshot: Snapshot) -> pd.DataFrame:
     """Keys without a TTL, by kind and by the state of the result they belong to.
 
@@ -159,8 +167,7 @@ def never_expiring(snapshot: Snapshot) -> pd.DataFrame:
         result hash is gone, ``"(none)"`` when it has no state) and
         ``"(n/a)"`` for state and unknown keys.
     """
-    keys = snapshot.keys
-    keys = keys[keys["ttl_s"].isna()]
+    keys = without_ttl(snapshot)
     family = keys["kind"].isin(FAMILY_KINDS).to_numpy()
     state = pd.Series(NOT_A_RESULT, index=keys.index, dtype=object)
     state[family] = lookup(keys.loc[family, "result_id"], result_lookup(snapshot), "state")
@@ -172,3 +179,47 @@ def never_expiring(snapshot: Snapshot) -> pd.DataFrame:
     grouped["kind"] = pd.Categorical(grouped["kind"].astype(object))
     grouped["state"] = pd.Categorical(grouped["state"].astype(object))
     return grouped.astype({"keys": "int64", "bytes": "int64"})
+
+
+@memoized
+def without_ttl(snapshot: Snapshot) -> pd.DataFrame:
+    """The app's keys without a TTL: the one definition every figure of them uses.
+
+    Parameters
+    ----------
+    snapshot
+        The scan to analyse.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``keys`` rows whose ``ttl_s`` is NA, plus ``placeholder`` (a
+        ``/value`` key holding Mognet's ``ResultNotReady`` placeholder) and
+        ``unfinished`` (such a placeholder of a result not yet ready: it gets
+        a TTL when the task finishes). :func:`never_expiring` groups all of
+        them; ``server_pressure`` leaves the ``unfinished`` ones out and the
+        ``no_ttl`` finding every placeholder (they have a finding of their own).
+    """
+    keys = snapshot.keys
+    keys = keys[keys["ttl_s"].isna().to_numpy(dtype=bool)]
+    values = snapshot.values
+    value_key = (keys["kind"] == KIND_VALUE).fillna(False).to_numpy(dtype=bool)
+    held = values.loc[placeholder_mask(values), "result_id"]
+    placeholder = value_key & member_of(keys["result_id"], held).to_numpy()
+    unfinished = value_key & member_of(keys["result_id"],
+                                        unfinished_placeholders(snapshot)).to_numpy()
+    return keys.assign(placeholder=placeholder, unfinished=unfinished)
+
+
+@memoized
+def unfinished_placeholders(snapshot: Snapshot) -> pd.Index:
+    """Ids of results not yet ready whose /value is Mognet's placeholder.
+
+    Those placeholders have no TTL only until the task finishes, so they are
+    not memory that lacks a TTL for good.
+    """
+    values, results = snapshot.values, snapshot.results
+    placeholder = values.loc[placeholder_mask(values), "result_id"]
+    unfinished = results.loc[~results["state"].isin(list(READY_STATES))
+                             & results["state"].notna(), "result_id"]
+    return pd.Index(placeholder[member_of(placeholder, unfinished)].dropna().unique())

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import bad_option
-from ..format import EXCEPTION_INFO_TYPE, NOT_READY_NAME
+from ..format import EXCEPTION_INFO_TYPE
+from ..keys import KIND_VALUE, result_key
 from ..snapshot import Snapshot
 from ._common import (
     MISSING,
@@ -24,8 +25,10 @@ from ._common import (
     label,
     lookup,
     memory,
+    placeholder_mask,
     result_lookup,
 )
+from .memo import memoized
 
 __all__ = [
     "COMPRESSION_GROUPS",
@@ -53,6 +56,7 @@ _RATIO_QUANTILES = {"ratio_p50": 0.5, "ratio_p10": 0.1, "ratio_p90": 0.9}
 _COMPRESSION_SUMS = ["values", "stored_bytes", "raw_bytes", "saved_bytes"]
 
 
+@memoized
 def compression(snapshot: Snapshot, *,
                 by: str | Sequence[str] = ("name", "value_type")) -> pd.DataFrame:
     """How well values compress, per group.
@@ -96,6 +100,7 @@ def compression(snapshot: Snapshot, *,
     return _categorical(out, groups).astype({c: "int64" for c in _COMPRESSION_SUMS})
 
 
+@memoized
 def poorly_compressed(snapshot: Snapshot, *, threshold: float = 1.1,
                       min_bytes: int = 1024) -> pd.DataFrame:
     """Values that take room but gzip barely shrinks (or that are not compressed).
@@ -127,6 +132,7 @@ def poorly_compressed(snapshot: Snapshot, *, threshold: float = 1.1,
     return _categorical(found, ["name", "value_type", "encoding"])
 
 
+@memoized
 def exceptions(snapshot: Snapshot) -> pd.DataFrame:
     """Stored exceptions (failed, revoked, invalid results) by exception type.
 
@@ -140,7 +146,7 @@ def exceptions(snapshot: Snapshot) -> pd.DataFrame:
         example_message]``, most frequent first.
     """
     values = snapshot.values
-    found = values[_is_exception(values) & ~_is_placeholder(values)]
+    found = values[_is_exception(values) & ~placeholder_mask(values)]
     rows = pd.DataFrame({"exception_name": label(found["exception_name"], "(unknown)"),
                          "values": 1, "stored_bytes": memory(found, "stored_bytes"),
                          "memory_bytes": memory(found),
@@ -155,6 +161,7 @@ def exceptions(snapshot: Snapshot) -> pd.DataFrame:
         {"values": "int64", "stored_bytes": "int64", "memory_bytes": "int64"})
 
 
+@memoized
 def largest_values(snapshot: Snapshot, *, n: int = 20) -> pd.DataFrame:
     """The ``n`` values that take the most memory.
 
@@ -174,6 +181,7 @@ def largest_values(snapshot: Snapshot, *, n: int = 20) -> pd.DataFrame:
     return _categorical(ordered.head(n), ["name", "state", "value_type", "encoding"])
 
 
+@memoized
 def listpack_overflow(snapshot: Snapshot) -> pd.DataFrame:
     """Values too big for Redis' compact hash encoding, and what that costs.
 
@@ -211,6 +219,7 @@ def listpack_overflow(snapshot: Snapshot) -> pd.DataFrame:
          "extra_bytes_estimate": "int64", "limit_bytes": "int64", "assumed_limit": bool})
 
 
+@memoized
 def value_summary(snapshot: Snapshot) -> pd.DataFrame:
     """Every value in one row.
 
@@ -227,7 +236,7 @@ def value_summary(snapshot: Snapshot) -> pd.DataFrame:
     known = values["raw_bytes"].notna() & values["stored_bytes"].notna()
     stored, raw = memory(values, "stored_bytes"), memory(values, "raw_bytes")
     known_stored, known_raw = int(stored[known].sum()), int(raw[known].sum())
-    placeholder = _is_placeholder(values)
+    placeholder = placeholder_mask(values)
     return pd.DataFrame([{
         "values": len(values),
         "placeholders": int(placeholder.sum()),
@@ -269,10 +278,6 @@ def _categorical(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     return frame
 
 
-def _is_placeholder(values: pd.DataFrame) -> pd.Series:
-    return (values["exception_name"].astype(object) == NOT_READY_NAME).astype(bool)
-
-
 def _is_exception(values: pd.DataFrame) -> pd.Series:
     typed = values["value_type"].astype(object) == EXCEPTION_INFO_TYPE
     return values["is_exception"].astype(object).where(
@@ -302,7 +307,7 @@ def _overflows(values: pd.DataFrame, limit: int) -> pd.Series:
 def _extra_bytes(app: str, values: pd.DataFrame) -> pd.Series:
     """Per value: memory beyond what the same data would take as a listpack."""
     # Result ids are ASCII UUIDs: characters are bytes.
-    key_bytes = len(f"{app}.mognet.result./value".encode()) \
+    key_bytes = len(result_key(app, "", KIND_VALUE).encode()) \
         + values["result_id"].astype("string").str.len().fillna(0).astype("int64")
     fields = _FIELD_NAMES_BYTES + _json_bytes(values["encoding"]) \
         + _json_bytes(values["content_type"])

@@ -22,7 +22,9 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping, Sequence
 from uuid import UUID
 
-from ..keys import app_prefix
+from ..keys import KIND_RESULT
+from ..keys import result_key as _result_key
+from ..keys import state_key as _state_key
 
 __all__ = [
     "EXCEPTION_INFO_TYPE",
@@ -72,13 +74,12 @@ class ResultRecord:
 
 def result_key(app: str, result_id: UUID, sub: str | None = None) -> str:
     """``{app}.mognet.result.{uuid}`` or one of its ``/value`` ... sub-keys."""
-    key = f"{app_prefix(app)}result.{result_id}"
-    return f"{key}/{sub}" if sub else key
+    return _result_key(app, result_id, sub or KIND_RESULT)
 
 
 def state_key(app: str, request_id: UUID) -> str:
     """``{app}.mognet.state.{request_id}``."""
-    return f"{app_prefix(app)}state.{request_id}"
+    return _state_key(app, request_id)
 
 
 def iso_utc(moment: datetime | None) -> str | None:

@@ -22,8 +22,10 @@ from ..decode.common import Problems, json_text_field, parse_json
 from ..decode.gzipsize import measure_gzip
 from ..format import EXCEPTION_INFO_TYPE, NOT_READY_NAME
 from ..raw import Clipped
-from . import html as h
-from .text import format_size, kv_text, shorten
+from ..views.cells import format_size, shorten
+from ..views.html import render_html
+from ..views.model import Fact, Page, Section
+from ..views.text import render_text
 
 __all__ = ["VALUE_VIEW_STATUSES", "ExceptionInfo", "ValueView", "decode_stored_value"]
 
@@ -96,21 +98,21 @@ class ValueView:
             return shorten(self.exception.traceback or "(no traceback stored)", limit)
         return shorten(self.text, limit) if self.text else ""
 
-    def __repr__(self) -> str:
-        head = f"<Value of result {self.result_id}"
+    def _page(self, limit: int) -> Page:
+        title = f"Value of result {self.result_id}"
         if self.status == "missing":
-            return f"{head}: no value key (not finished, never started, or expired)>"
-        body = self._body(TEXT_CHARS)
-        return f"{head}\n{kv_text(self._facts())}" + (f"\n{body}" if body else "") + ">"
+            return Page(title, notes=("no value key (not finished, never started, or expired)",))
+        body = self._body(limit)
+        heading = "Traceback" if self.exception is not None else "Contents"
+        facts = tuple(Fact(label, text) for label, text in self._facts())
+        return Page(title, facts=facts,
+                    sections=(Section("body", heading, blocks=(body,)),) if body else ())
+
+    def __repr__(self) -> str:
+        return render_text(self._page(TEXT_CHARS))
 
     def _repr_html_(self) -> str:
-        if self.status == "missing":
-            return h.root(f"Value of result {self.result_id}", h.note(
-                "No value key: not finished, never started, or expired."))
-        body = self._body(HTML_CHARS)
-        title = "Traceback" if self.exception is not None else "Contents"
-        return h.root(f"Value of result {self.result_id}", h.kv_table(self._facts()),
-                      h.section(title, h.pre(body)) if body else "")
+        return render_html(self._page(HTML_CHARS))
 
 
 def _pickled_size(raw_data: Any) -> int | None:

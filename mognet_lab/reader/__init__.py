@@ -3,9 +3,10 @@
 from .connect import open_node
 from .fetch import fetch_batch
 from .node import ALLOWED_COMMANDS, Node
+from .probe import has_keys, ping
 from .scan import iter_keys
 from .server import ServerIdentity, read_server, server_identity
 from .walk import Walk
 
-__all__ = ["ALLOWED_COMMANDS", "Node", "ServerIdentity", "Walk", "fetch_batch", "iter_keys",
-           "open_node", "read_server", "server_identity"]
+__all__ = ["ALLOWED_COMMANDS", "Node", "ServerIdentity", "Walk", "fetch_batch", "has_keys",
+           "iter_keys", "open_node", "ping", "read_server", "server_identity"]

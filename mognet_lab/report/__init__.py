@@ -5,10 +5,11 @@
 >>> report.to_file("report.html")                   # doctest: +SKIP
 >>> report                                          # in a notebook: shows the report
 
-The pipeline runs one way: :func:`.redact.redact` (when asked) ->
-:func:`.build.build_report` (analyses -> capped tables, facts, charts) ->
-one renderer per format (:mod:`.html`, :mod:`.markdown`, :mod:`.jsonout`).
-Building is lazy (the first rendering does it) and done once per report.
+The pipeline runs one way: :func:`mognet_lab.views.redact.redact` (when
+asked) -> :func:`mognet_lab.views.report.build_report` (the analyses' memo ->
+a page of capped tables, facts, charts) -> one renderer per format, the same
+:mod:`mognet_lab.views` renderers every other view uses. Building is lazy
+(the first rendering does it) and done once per report.
 Importing this package loads neither matplotlib nor ipywidgets.
 """
 
@@ -19,17 +20,20 @@ from typing import TYPE_CHECKING, Callable
 
 from ..errors import bad_option
 from ..snapshot import Snapshot
-from .build import build_report
-from .html import html_document, render_html
-from .jsonout import render_json
-from .markdown import render_markdown
-from .model import ReportData
-from .redact import REDACTED, redact
+from ..views.html import html_document, render_html
+from ..views.jsonout import render_json
+from ..views.markdown import render_markdown
+from ..views.model import Page
+from ..views.redact import REDACTED, redact
+from ..views.report import build_report
 
 if TYPE_CHECKING:
     import ipywidgets
 
 __all__ = ["REDACTED", "Report", "ReportData", "SUFFIXES", "check_report_path", "redact"]
+
+# What Report.data holds: the report's page (the name it had before views/ existed).
+ReportData = Page
 
 # File suffix -> name of the Report method that renders that format.
 SUFFIXES = {".html": "to_html", ".md": "to_markdown", ".json": "to_json"}
@@ -52,7 +56,7 @@ class Report:
         The scan to report on.
     redact
         Hide task arguments, metadata values and exception messages in every
-        rendering (see :mod:`mognet_lab.report.redact`).
+        rendering (see :mod:`mognet_lab.views.redact`).
     top
         Rows kept per long table; each table says how many it left out.
     title
@@ -73,11 +77,11 @@ class Report:
         self.redact = redact
         self.top = top
         self.title = title
-        self._data: ReportData | None = None
+        self._data: Page | None = None
         self._fragment: str | None = None
 
     @property
-    def data(self) -> ReportData:
+    def data(self) -> Page:
         """The report's content (tables, facts, charts), built on first use."""
         if self._data is None:
             source = redact(self.snapshot) if self.redact else self.snapshot

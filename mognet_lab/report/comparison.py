@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..errors import bad_option
-from .jsonout import plain, records
+from ..views.jsonout import plain, records
 
 if TYPE_CHECKING:
     from ..compare import Comparison

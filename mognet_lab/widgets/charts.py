@@ -2,7 +2,7 @@
 
 A :class:`ChartView` calls a :mod:`mognet_lab.charts` function (which draws
 on a new :class:`matplotlib.figure.Figure` that pyplot never sees), renders
-it as the inline backend does (``IPython.core.pylabtools.print_figure``) and
+it as PNG (:func:`mognet_lab.views.html.figure_png`, as the report does) and
 *replaces* the Output's outputs with that one image. Replacing the
 ``outputs`` tuple in one assignment is "clear, then display" without a
 moment where both the old and the new figure show, and it works from widget
@@ -13,11 +13,14 @@ there is no figure to close: the previous Figure is simply dropped.
 
 from __future__ import annotations
 
+import base64
 from typing import Any, Callable, cast
 
 import ipywidgets as widgets
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+
+from ..views.html import figure_png as png_bytes
 
 __all__ = ["ChartView", "figure_output", "figure_png"]
 
@@ -25,10 +28,8 @@ ChartFunction = Callable[..., Axes]
 
 
 def figure_png(figure: Figure) -> str:
-    """``figure`` as base64 PNG, rendered the way IPython's inline backend renders it."""
-    from IPython.core.pylabtools import print_figure
-
-    return print_figure(figure, "png", bbox_inches="tight", base64=True) or ""
+    """``figure`` as base64 PNG, by the one figure-to-PNG path of every view."""
+    return base64.b64encode(png_bytes(figure)).decode("ascii")
 
 
 def figure_output(figure: Figure) -> dict[str, Any]:

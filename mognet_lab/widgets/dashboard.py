@@ -1,8 +1,10 @@
 """The dashboard: tabs of charts and tables over one Snapshot, and Refresh.
 
-Presentation only: numbers come from :mod:`mognet_lab.analysis`, charts from
-:mod:`mognet_lab.charts`, HTML from :mod:`mognet_lab.display` and
-:mod:`.static`; the only Redis access is :meth:`Lab.scan` on Refresh. A tab
+Presentation only: numbers come from :mod:`mognet_lab.analysis` (the
+snapshot's memo), charts from :mod:`mognet_lab.charts`, every HTML fragment
+from the sections of :mod:`mognet_lab.views.pages` — the same ones its static
+page (:meth:`Dashboard.to_html`) and the other views show; the only Redis
+access is :meth:`Lab.scan` on Refresh. A tab
 is drawn when it is shown and the snapshot changed since it was last drawn,
 so each chart is drawn once per change. Every widget callback runs through
 :meth:`Dashboard._guard`: an exception becomes the error banner's message
@@ -12,7 +14,6 @@ instead of a traceback lost in the kernel's log.
 from __future__ import annotations
 
 import functools
-import html
 import traceback
 from typing import Any, Callable
 
@@ -20,12 +21,14 @@ import ipywidgets as widgets
 import pandas as pd
 
 from .. import analysis, charts
-from ..display import findings_html, snapshot_html
-from ..display import html as h
 from ..errors import MognetLabError, bad_option
 from ..lab import Lab
 from ..snapshot import Snapshot
-from . import static
+from ..views import dashboard_page, render_html, snapshot_page
+from ..views import html as h
+from ..views.cells import format_count, format_time
+from ..views.model import Section
+from ..views.pages import DASHBOARD_SECTIONS
 from .charts import ChartView
 from .table import ResultsTable
 
@@ -90,7 +93,6 @@ class Dashboard:
         self._busy = 0  # depth of guarded callbacks running
         self._stale = set(range(len(TAB_TITLES)))
         self._static: str | None = None
-        self._findings: pd.DataFrame | None = None  # of the snapshot shown, once computed
         self._shown_result: str | None = None
         self._build(page_size)
         self._show_status()
@@ -130,7 +132,7 @@ class Dashboard:
             self.error_banner.value = ""
             self.error_banner.layout.display = "none"
             return
-        lines = "".join(f"<div>&#9888; {html.escape(e)}</div>" for e in errors)
+        lines = "".join(f"<div>&#9888; {h.esc(e)}</div>" for e in errors)
         trace = f"<details><summary>traceback</summary>{h.pre(detail)}</details>" if detail else ""
         self.error_banner.value = f'<div style="{_BANNER}">{lines}{trace}</div>'
         self.error_banner.layout.display = None
@@ -205,7 +207,8 @@ class Dashboard:
         self.related = widgets.Dropdown(description="go to", options=[("-", None)],
                                         layout=widgets.Layout(width="auto"))
         self.result_html = _html()
-        self.result_html.value = h.note("Pick a result in the Tasks tab, or type its id.")
+        self.result_html.value = h.fragment(h.note("Pick a result in the Tasks tab, or type "
+                                                   "its id."))
         self.open_button.on_click(self._guard(lambda _: self.show_result(self.result_id.value)))
         self.result_id.observe(self._guard(self._on_result_id), names="value")  # Enter
         self.related.observe(self._guard(self._on_related), names="value")
@@ -220,42 +223,37 @@ class Dashboard:
         """What tab ``index`` shows, as (label for errors, drawing step) pairs."""
         snap = self.snapshot
 
-        def put(widget: widgets.HTML, title: str | None,
-                make: Callable[[Snapshot], str]) -> Callable[[], None]:
-            # A titled fragment gets the display package's root (and its scoped style).
+        def put(widget: widgets.HTML, name: str) -> Callable[[], None]:
             def show() -> None:
-                body = make(snap)
-                widget.value = body if title is None else h.root(title, body)
+                widget.value = h.fragment(h.section_html(self._section(name)))
             return show
+
+        def details() -> None:
+            self.details_html.value = render_html(snapshot_page(snap))
 
         def draw(name: str, **options: Any) -> Callable[[], None]:
             return lambda: self._draw(name, **options)
 
         return {
-            OVERVIEW: [
-                ("key numbers", put(self.numbers_html, "Key numbers", static.overview_html)),
-                ("memory gauge", draw("memory_gauge")),
-                ("findings", put(self.findings_html, None,
-                                 lambda _: findings_html(self.findings()))),
-                ("details", put(self.details_html, None, snapshot_html))],
-            MEMORY: [
-                ("memory by kind", draw("memory_by_kind")),
-                ("memory by task", draw("memory_by_task", top=self.top.value)),
-                ("memory by state", put(self.state_html, "Memory by state",
-                                        static.memory_by_state_html)),
-                ("top keys", draw("top_keys"))],
-            TTL: [
-                ("expiry schedule", draw("expiry_schedule")),
-                ("TTL buckets", draw("ttl_buckets")),
-                ("keys without a TTL", put(self.never_html, "Keys without a TTL",
-                                           static.never_expiring_html))],
-            VALUES: [
-                ("value summary", put(self.values_html, "Values", static.value_summary_html)),
-                ("compression", draw("compression_histogram")),
-                ("value sizes", draw("value_sizes")),
-                ("poorly compressed", put(self.poor_html, "Poorly compressed values",
-                                          static.poorly_compressed_html))],
+            OVERVIEW: [("key numbers", put(self.numbers_html, "overview")),
+                       ("memory gauge", draw("memory_gauge")),
+                       ("findings", put(self.findings_html, "findings")),
+                       ("details", details)],
+            MEMORY: [("memory by kind", draw("memory_by_kind")),
+                     ("memory by task", draw("memory_by_task", top=self.top.value)),
+                     ("memory by state", put(self.state_html, "memory_by_state")),
+                     ("top keys", draw("top_keys"))],
+            TTL: [("expiry schedule", draw("expiry_schedule")),
+                  ("TTL buckets", draw("ttl_buckets")),
+                  ("keys without a TTL", put(self.never_html, "never_expiring"))],
+            VALUES: [("value summary", put(self.values_html, "values")),
+                     ("compression", draw("compression_histogram")),
+                     ("value sizes", draw("value_sizes")),
+                     ("poorly compressed", put(self.poor_html, "poorly_compressed"))],
         }.get(index, [])
+
+    def _section(self, name: str) -> Section:
+        return DASHBOARD_SECTIONS[name](self.snapshot)
 
     def _render(self, index: int | None) -> None:
         """Draw tab ``index`` if the snapshot changed since it was drawn; one failing
@@ -270,13 +268,12 @@ class Dashboard:
                 self._report(exc, f"{TAB_TITLES[index]}, {where}: ")
 
     def _show_status(self) -> None:
-        p = self.snapshot.provenance
-        partial = "" if p.complete else " &middot; <b>partial scan</b> (limit)"
+        o = analysis.overview(self.snapshot)  # the figures of the Key numbers, in one line
+        partial = "" if o["complete"] else " &middot; <b>partial scan</b> (limit)"
         self.status.value = (
-            f"<b>Mognet app {html.escape(p.app)}</b> &middot; scanned "
-            f"{html.escape(f'{p.scanned_at:%Y-%m-%d %H:%M:%S} UTC')} &middot; "
-            f"{len(self.snapshot.keys):,} keys, {len(self.snapshot.results):,} results"
-            f"{partial}")
+            f"<b>Mognet app {h.esc(o['app'])}</b> &middot; scanned "
+            f"{h.esc(format_time(o['scanned_at']))} &middot; {h.esc(format_count(o['keys']))} "
+            f"keys, {h.esc(format_count(o['results']))} results{partial}")
 
     # -- public API ------------------------------------------------------------
     def set_snapshot(self, snapshot: Snapshot) -> None:
@@ -285,7 +282,7 @@ class Dashboard:
             raise bad_option("snapshot", type(snapshot).__name__, "a Snapshot")
         if not self._busy:  # called from code, not from a widget: start a clean banner
             self._set_errors([])
-        self.snapshot, self._static, self._findings = snapshot, None, None
+        self.snapshot, self._static = snapshot, None
         self._stale = set(range(len(TAB_TITLES)))
         self._show_status()
         self.table.set_results(snapshot.results)
@@ -310,10 +307,8 @@ class Dashboard:
         return snapshot
 
     def findings(self) -> pd.DataFrame:
-        """:func:`mognet_lab.analysis.findings` of the snapshot shown (computed once)."""
-        if self._findings is None:
-            self._findings = analysis.findings(self.snapshot)
-        return self._findings
+        """:func:`mognet_lab.analysis.findings` of the snapshot shown (the snapshot's memo)."""
+        return analysis.findings(self.snapshot)
 
     def set_filter(self, **changes: Any) -> None:
         """Filter the results table: ``name``, ``state``, ``node``, ``text``, ``since``,
@@ -350,8 +345,8 @@ class Dashboard:
             self.result_html.value = self.snapshot.result(shown)._repr_html_()
         except KeyError:
             self._shown_result = None
-            self.result_html.value = h.note(f"Result {shown} is not in the new scan "
-                                            "(expired or deleted).")
+            self.result_html.value = h.fragment(h.note(f"Result {shown} is not in the new "
+                                                       "scan (expired or deleted)."))
 
     # -- rendering -------------------------------------------------------------
     def to_html(self, *, charts: bool = False) -> str:
@@ -363,9 +358,9 @@ class Dashboard:
             Also embed three charts as PNG images.
         """
         if charts:
-            return static.dashboard_html(self.snapshot, findings=self.findings(), charts=True)
+            return render_html(dashboard_page(self.snapshot, charts=True))
         if self._static is None:
-            self._static = static.dashboard_html(self.snapshot, findings=self.findings())
+            self._static = render_html(dashboard_page(self.snapshot))
         return self._static
 
     def _repr_html_(self) -> str:

@@ -19,14 +19,9 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-from ..display import html as h
-from ..display.text import (
-    format_cell,
-    format_duration,
-    format_size,
-    is_missing,
-    shorten,
-)
+from ..views.cells import format_cell
+from ..views.html import fragment, section_html
+from ..views.pages import results_table
 from ..errors import bad_option
 from ..format import RESULT_STATES
 
@@ -36,13 +31,6 @@ __all__ = ["ALL", "NO_NODE", "ResultFilter", "ResultsTable", "filter_results",
 ALL = "all"  # label of the option that does not filter
 NO_NODE = "(none)"  # the node filter value of results without a node_id
 RANGE_SEPARATOR = ".."
-_COLUMNS = {"created": "created", "result_id": "result_id", "name": "name", "state": "state",
-            "node_id": "node", "duration": "runtime", "value_status": "value",
-            "total_memory_bytes": "memory", "request_kwargs_repr": "arguments"}
-_FORMAT = {"duration": format_duration, "total_memory_bytes": format_size,
-           "request_kwargs_repr": lambda v: "-" if is_missing(v) else shorten(str(v), 80)}
-_STATE_TONE = {"SUCCESS": "ok", "FAILURE": "critical", "REVOKED": "warning",
-               "INVALID": "warning", "RUNNING": "info", "PENDING": "info", "SUSPENDED": "info"}
 Guard = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
@@ -145,18 +133,9 @@ def format_range(since: pd.Timestamp | None, until: pd.Timestamp | None) -> str:
         f"{text(since)} {RANGE_SEPARATOR} {text(until)}".strip()
 
 
-def _state_badge(value: Any) -> str:
-    text = format_cell(value)
-    return h.badge(text, _STATE_TONE.get(text, "neutral"))
-
-
 def page_html(page: pd.DataFrame, *, empty: str = "No result matches the filters.") -> str:
     """One escaped ``<table>`` of the rows of ``page`` (all of them)."""
-    shown = page[[c for c in _COLUMNS if c in page.columns]].rename(columns=_COLUMNS)
-    formatters = {_COLUMNS[c]: f for c, f in _FORMAT.items()}
-    return h.root("Results, newest first",
-                  h.frame_table(shown, max_rows=max(len(shown), 1), formatters=formatters,
-                                markup={"state": _state_badge}, empty=empty))
+    return fragment(section_html(results_table(page, empty=empty)))
 
 
 def _options(values: list[str], counts: pd.Series | None = None) -> list[tuple[str, Any]]:

@@ -1,47 +1,132 @@
-"""The report's data sections: server, memory, TTL, values and tasks (pure data).
+"""The report as a page: sections of facts, capped tables and charts (pure data).
 
-Each function runs the analyses of its section and returns a
-:class:`~.model.Section` of capped tables, facts and charts to draw later.
-Charts receive the frames computed here, so nothing is computed twice.
+:func:`build_report` asks the analyses (through the snapshot's memo, so each
+runs once) and keeps, per table, at most ``top`` rows plus the number of rows
+left out, so a report's size does not grow with the keyspace. Charts are
+kept as functions that draw them: only the HTML rendering calls them, so
+Markdown and JSON never import matplotlib. The summary's head is
+:func:`~.pages.overview_facts`, the same figures as every other view.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from .. import analysis
-from ..display.text import is_missing
+from ..analysis.activity import throughput_freq
+from .._version import __version__
 from ..schemas import METADATA
-from ..snapshot import Snapshot
-from .model import Chart, Section, table
+from ..urls import censor_url
+from .cells import is_missing
+from .model import Fact, Page, Section, cap, table
+from .model import chart as _chart
+from .pages import USED_MEMORY_NOTE, overview_facts
 
-__all__ = ["memory_section", "server_section", "tasks_section", "throughput_freq",
-           "ttl_section", "values_section"]
+if TYPE_CHECKING:
+    from ..snapshot import Snapshot
+
+__all__ = ["WHAT_IF", "build_report", "provenance_dict"]
+
+SUMMARY_FINDINGS = 3
+# What-if scenarios every report prices (the first row of what_if is "current").
+WHAT_IF: tuple[dict[str, Any], ...] = (
+    {"scenario": "values kept 1 day", "value_ttl_s": 86400.0},
+    {"scenario": "results kept 7 days", "result_ttl_s": 7 * 86400.0},
+    {"scenario": "every value gzipped", "gzip": True},
+)
+
+
+def build_report(snapshot: Snapshot, *, top: int = 20, title: str | None = None,
+                 redacted: bool = False) -> Page:
+    """Run every analysis of the report on ``snapshot`` (already redacted if asked).
+
+    Parameters
+    ----------
+    snapshot
+        The scan to report on.
+    top
+        Rows kept per long table; the rest are counted, not shown.
+    title
+        The report's title (default: ``"Mognet memory report: <app>"``).
+    redacted
+        Whether ``snapshot`` was redacted (the report says so).
+    """
+    findings = analysis.findings(snapshot)
+    forecast = analysis.what_if(snapshot, WHAT_IF)
+    sections = (
+        _summary_section(snapshot, findings),
+        server_section(snapshot),
+        _findings_section(findings),
+        memory_section(snapshot, top, forecast),
+        ttl_section(snapshot, top),
+        values_section(snapshot, top),
+        tasks_section(snapshot, top, forecast),
+    )
+    now = datetime.now(timezone.utc)
+    return Page(
+        title=title or f"Mognet memory report: {snapshot.app}", app=snapshot.app, nav=True,
+        warnings=snapshot.warnings,
+        generated_at=now, redacted=redacted, sections=sections,
+        footer=_footer(snapshot, now), findings=cap(findings, None),
+        provenance=provenance_dict(snapshot))
+
+
+def _summary_section(snapshot: Snapshot, findings: pd.DataFrame) -> Section:
+    counts = findings["severity"].value_counts()
+    found = ", ".join(f"{int(counts[s])} {s}" for s in ("critical", "warning", "info")
+                      if counts.get(s, 0)) or "none"
+    facts = (*overview_facts(snapshot), Fact("findings", found))
+    top3 = table("top_findings", f"Top {SUMMARY_FINDINGS} findings", findings,
+                 SUMMARY_FINDINGS, ["severity", "title", "measured"])
+    return Section("summary", "Summary", facts=facts, tables=(top3,), text=(USED_MEMORY_NOTE,))
+
+
+def _findings_section(findings: pd.DataFrame) -> Section:
+    text = () if len(findings) else ("Nothing needs attention.",)
+    everything = table("findings", "All findings, worst first", findings, None,
+                       ["severity", "code", "title", "measured", "keys", "bytes", "advice"])
+    return Section("findings", "Findings", tables=(everything,), text=text)
+
+
+def _footer(snapshot: Snapshot, now: datetime) -> tuple[Fact, ...]:
+    p = snapshot.provenance
+    return (
+        Fact("generated", now, "time"),
+        Fact("mognet_lab version", __version__ if p.version == __version__
+             else f"{__version__} (scanned with {p.version})"),
+        Fact("app", p.app),
+        Fact("Redis URL", censor_url(p.url)),
+        Fact("scanned at", analysis.reference_time(snapshot), "time"),
+        Fact("scan duration", p.duration_s, "seconds"),
+        Fact("scan settings", f"batch {p.settings.batch}, limit "
+             f"{'none' if p.settings.limit is None else f'{p.settings.limit:,}'}"),
+        Fact("scan complete", "yes" if p.complete else "no (stopped by limit)"),
+        Fact("keys read", p.keys_read, "count"),
+        *[Fact("scan warning", text) for text in p.warnings],
+    )
+
+
+def provenance_dict(snapshot: Snapshot) -> dict[str, Any]:
+    """The snapshot's provenance as plain values, its URL censored."""
+    p = snapshot.provenance
+    return {"app": p.app, "url": censor_url(p.url),
+            "scanned_at": analysis.reference_time(snapshot).isoformat(),
+            "duration_s": p.duration_s, "complete": p.complete, "keys_read": p.keys_read,
+            "version": p.version, "warnings": list(p.warnings),
+            "settings": {"batch": p.settings.batch, "limit": p.settings.limit}}
+
 
 # Bars per chart: charts stay readable and small, whatever the keyspace.
 CHART_BARS = 10
 CHART_KEYS = 15
-# Throughput periods, shortest first; the report picks the first giving <= this many.
-THROUGHPUT_FREQS = ("1min", "5min", "15min", "1h", "6h", "1D", "7D")
-THROUGHPUT_PERIODS = 400
 _GZIP_TEXT = {None: "as observed", True: "all gzipped", False: "none gzipped"}
 _PRESSURE = ["check", "status", "value", "limit", "detail", "node"]
 _WHAT_IF = ["scenario", "rate_per_s", "result_ttl_s", "value_ttl_s", "state_ttl_s", "gzip",
             "steady_state_bytes", "never_expiring_bytes", "total_bytes", "headroom_bytes",
             "time_to_maxmemory"]
-
-
-def _chart(key: str, title: str, name: str, data: Any, **options: Any) -> Chart:
-    """A chart drawn by ``mognet_lab.charts.<name>(data, **options)`` when rendered."""
-
-    def draw() -> Any:
-        from .. import charts  # matplotlib loads only when a chart is drawn
-
-        return getattr(charts, name)(data, **options)
-
-    return Chart(key, title, draw)
 
 
 def server_section(snapshot: Snapshot) -> Section:
@@ -146,16 +231,3 @@ def tasks_section(snapshot: Snapshot, top: int, forecast: pd.DataFrame) -> Secti
                top=CHART_BARS),
     )
     return Section("tasks", "Tasks", tables=tables, charts=charts)
-
-
-def throughput_freq(snapshot: Snapshot) -> str:
-    """The shortest period giving at most :data:`THROUGHPUT_PERIODS` over the results seen."""
-    results = snapshot.results
-    stamps = pd.concat([results["created"].dropna(), results["finished"].dropna()])
-    if stamps.empty:
-        return "1h"
-    span = stamps.max() - stamps.min()
-    for freq in THROUGHPUT_FREQS:
-        if span / pd.Timedelta(freq) <= THROUGHPUT_PERIODS:
-            return freq
-    return THROUGHPUT_FREQS[-1]

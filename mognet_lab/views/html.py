@@ -1,11 +1,12 @@
-"""A report as one self-contained HTML page: inline CSS, charts as PNG ``data:`` URIs.
+"""The one HTML kit: escaping, the stylesheet, badges, tables; a fragment or a whole page.
 
-No JavaScript, no external stylesheet, font or image: the file can be mailed,
-archived or opened offline and shows the same. Every string comes out of
+No JavaScript, no external stylesheet, font or image: a page can be mailed,
+archived or opened offline and shows the same; a fragment (``_repr_html_``,
+a dashboard tab) carries its own ``<style>``, scoped to :data:`ROOT`, so it
+changes nothing else on a notebook page. Every string comes out of
 :func:`esc` (``html.escape(..., quote=True)``), so nothing read from Redis —
 task names, arguments, metadata, messages, key names — can become markup.
-Each chart is drawn on its own Figure and saved from that Figure, never
-from pyplot's "current figure".
+Badge colours are also set inline, as some frontends strip ``<style>``.
 """
 
 from __future__ import annotations
@@ -14,33 +15,33 @@ import base64
 import html
 import re
 from io import BytesIO
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import MognetLabError
-from .cells import NUMERIC_UNITS, column_label, column_unit, format_value
-from .model import Chart, Fact, ReportData, Section, Table
+from .cells import MISSING, NUMERIC_UNITS, column_label, column_unit, format_value
+from .model import Chart, Fact, Page, Section, Table
 
-__all__ = ["DPI", "chart_png", "esc", "html_document", "render_html"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["DPI", "ROOT", "badge", "chart_png", "esc", "figure_png", "fragment",
+           "html_document", "note", "pre", "render_html", "section_html", "table_html"]
 
 # Pixels per inch of chart images: 96 shows them at their natural size in a browser.
 DPI = 96
 ROOT = "mlr"
-# Badge tone -> (background, text colour); severities and server-check statuses.
-_TONES = {
-    "critical": ("#c62828", "#ffffff"),
-    "warning": ("#f9a825", "#000000"),
-    "warn": ("#f9a825", "#000000"),
-    "info": ("#1565c0", "#ffffff"),
-    "ok": ("#2e7d32", "#ffffff"),
-}
-_GREY = ("#757575", "#ffffff")
+# Badge tone -> (background, text colour); severities, check statuses, result states.
+_COLOURS = {"critical": ("#c62828", "#ffffff"), "warning": ("#f9a825", "#000000"),
+            "info": ("#1565c0", "#ffffff"), "ok": ("#2e7d32", "#ffffff"),
+            "neutral": ("#757575", "#ffffff")}
+TONES = {"warn": "warning", "SUCCESS": "ok", "FAILURE": "critical", "REVOKED": "warning",
+         "INVALID": "warning", "RUNNING": "info", "PENDING": "info", "SUSPENDED": "info"}
 # Columns whose every cell is this short never wrap; nor do ids.
 SHORT_CHARS = 20
 _ID_COLUMNS = {"result_id", "key", "node", "code", "check"}
 # One-word columns up to this long (task and type names) wrap only after . : /
 TOKEN_CHARS = 80
 _NAME_BREAK = re.compile(r"([.:/])(?=\w)")
-_BADGE_COLUMNS = {"severity", "status"}
 
 _CSS = f"""
 .{ROOT} {{font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial,
@@ -72,6 +73,7 @@ _CSS = f"""
 .{ROOT} .more, .{ROOT} .note {{color: #57606a; font-style: italic; margin: 2px 0 8px 0;}}
 .{ROOT} .badge {{display: inline-block; border-radius: 3px; padding: 0 6px; font-size: 11px;
   font-weight: 600; white-space: nowrap;}}
+.{ROOT} pre {{white-space: pre; font-family: monospace; max-height: 30em; overflow: auto;}}
 .{ROOT} .charts {{display: grid; grid-template-columns: repeat(auto-fill, minmax(460px, 1fr));
   gap: 12px 20px; margin: 12px 0;}}
 .{ROOT} figure {{margin: 0; min-width: 0;}}
@@ -88,50 +90,87 @@ def esc(value: Any) -> str:
     return html.escape(value if isinstance(value, str) else str(value), quote=True)
 
 
-def render_html(data: ReportData, *, document: bool = True) -> str:
-    """The report as HTML: a whole page, or (``document=False``) one ``<div>`` for notebooks.
+def note(text: str) -> str:
+    return f'<p class="note">{esc(text)}</p>'
 
-    The ``<div>`` carries its own ``<style>``, scoped to its class, so it
-    changes nothing else on a notebook page.
+
+def pre(text: str) -> str:
+    """Preformatted, escaped text (trees, tracebacks, JSON)."""
+    return f"<pre>{esc(text)}</pre>"
+
+
+def badge(text: str, tone: str | None = None) -> str:
+    """A coloured label; the tone defaults to the text's (``critical``, ``SUCCESS``...)."""
+    chosen = TONES.get(tone or text, tone or text)
+    background, colour = _COLOURS.get(chosen, _COLOURS["neutral"])
+    return (f'<span class="badge" data-tone="{esc(chosen)}" '
+            f'style="background:{background};color:{colour}">{esc(text)}</span>')
+
+
+def fragment(body: str) -> str:
+    """``body`` (markup of this kit) in the root ``<div>`` with its scoped style."""
+    return f'<div class="{ROOT}"><style>{_CSS}</style>{body}</div>'
+
+
+def render_html(page: Page, *, document: bool = False) -> str:
+    """``page`` as a fragment for notebooks, or (``document=True``) a whole HTML page.
+
+    Parameters
+    ----------
+    page
+        What to show (:mod:`.pages`, :mod:`.report`).
+    document
+        A whole ``<!DOCTYPE html>`` page instead of one ``<div>`` carrying its
+        own scoped ``<style>``.
     """
-    body = "".join([_header(data), *(_section(s) for s in data.sections), _footer(data)])
-    root = f'<div class="{ROOT}"><style>{_CSS}</style>{body}</div>'
-    return html_document(data.title, root) if document else root
+    parts = [_header(page)]
+    if page.facts:
+        parts.append(_facts(page.facts))
+    parts += [f'<p class="note">{badge("warning")} {esc(text)}</p>' for text in page.warnings]
+    parts += [section_html(s) for s in page.sections]
+    parts += [note(text) for text in page.notes]
+    if page.footer:
+        parts.append(f"<footer>{_facts(page.footer)}</footer>")
+    root = fragment("".join(parts))
+    return html_document(page.title, root) if document else root
 
 
 def html_document(title: str, fragment: str) -> str:
-    """A whole HTML page around a ``fragment`` from ``render_html(..., document=False)``."""
+    """A whole HTML page around a ``fragment`` from :func:`render_html`."""
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f'<title>{esc(title)}</title></head><body style="margin:0">{fragment}'
             "</body></html>\n")
 
 
-def _header(data: ReportData) -> str:
-    summary = data.sections[0].facts if data.sections else ()
+def _header(page: Page) -> str:
+    if not page.nav:
+        return f"<header><h1>{esc(page.title)}</h1></header>"
+    summary = page.sections[0].facts if page.sections else ()
     scanned = next((f for f in summary if f.label == "scanned at"), None)
-    sub = f"app {esc(data.app)}"
+    sub = f"app {esc(page.app)}"
     if scanned is not None:
         sub += f" · scanned {esc(format_value(scanned.value, scanned.unit))}"
-    if data.redacted:
-        sub += " · " + _badge("redacted: arguments, metadata and messages hidden", "info")
-    links = "".join(f'<a href="#{esc(s.key)}">{esc(s.title)}</a>' for s in data.sections)
-    return (f"<header><h1>{esc(data.title)}</h1><p class=\"sub\">{sub}</p>"
+    if page.redacted:
+        sub += " · " + badge("redacted: arguments, metadata and messages hidden", "info")
+    links = "".join(f'<a href="#{esc(s.key)}">{esc(s.title)}</a>' for s in page.sections)
+    return (f"<header><h1>{esc(page.title)}</h1><p class=\"sub\">{sub}</p>"
             f"<nav>{links}</nav></header>")
 
 
-def _section(section: Section) -> str:
+def section_html(section: Section) -> str:
+    """One section: facts, texts, charts (the picture first), tables, then blocks."""
     parts = [f'<section id="{esc(section.key)}"><h2>{esc(section.title)}</h2>']
     if section.facts:
         parts.append(_facts(section.facts))
-    parts += [f'<p class="note">{esc(text)}</p>' for text in section.text]
-    # Charts first: the picture, then the numbers behind it.
+    parts += [note(text) for text in section.text]
     if section.charts:
         parts.append('<div class="charts">' + "".join(_figure(c) for c in section.charts)
                      + "</div>")
-    # Narrow tables sit side by side; a wide one takes the whole line.
-    parts.append('<div class="tables">' + "".join(_table(t) for t in section.tables)
-                 + "</div>")
+    if section.tables:  # narrow tables sit side by side; a wide one takes the whole line
+        parts.append('<div class="tables">' + "".join(table_html(t) for t in section.tables)
+                     + "</div>")
+    parts += [pre(block) for block in section.blocks]
     return "".join(parts) + "</section>"
 
 
@@ -141,30 +180,32 @@ def _facts(facts: tuple[Fact, ...]) -> str:
     return f'<dl class="facts">{items}</dl>'
 
 
-def _table(table: Table) -> str:
-    title = f'<h3 id="{esc(table.key)}">{esc(table.title)}</h3>'
+def table_html(table: Table) -> str:
+    """A titled table of escaped cells, saying how many rows it left out."""
+    title = f'<h3 id="{esc(table.key)}">{esc(table.title)}</h3>' if table.title else ""
     return f'<div class="tblock">{title}{_table_body(table)}</div>'
 
 
 def _table_body(table: Table) -> str:
     frame = table.frame
     if frame.empty:
-        return '<p class="note">(none)</p>'
-    units = [column_unit(str(c), frame[c].dtype) for c in frame.columns]
+        return note(table.empty)
+    names = [str(c) for c in frame.columns]
+    units = [column_unit(n, frame[c].dtype) for n, c in zip(names, frame.columns)]
     texts = [[format_value(v, u) for v in frame[c].tolist()] for c, u in zip(frame.columns, units)]
-    classes = [_column_class(str(c), u, column) for c, u, column in zip(frame.columns, units,
-                                                                         texts)]
-    head = "".join(f'<th class="{cls}">{esc(column_label(str(c), u))}</th>'
-                   for c, u, cls in zip(frame.columns, units, classes))
-    columns = list(zip([str(c) for c in frame.columns], classes, texts))
-    rows = "".join("<tr>" + "".join(_cell(name, cls, column[i]) for name, cls, column
-                                    in columns) + "</tr>" for i in range(len(frame)))
+    classes = [_column_class(n, u, t) for n, u, t in zip(names, units, texts)]
+    head = "".join(f'<th class="{cls}">{esc(column_label(n, u))}</th>'
+                   for n, u, cls in zip(names, units, classes))
+    columns = [(n in table.badges, "" if table.plain else f' class="{cls}"', cls, column)
+               for n, cls, column in zip(names, classes, texts)]
+    rows = "".join("<tr>" + "".join(_cell(shown, attr, cls, column[i]) for shown, attr, cls,
+                                    column in columns) + "</tr>" for i in range(len(frame)))
     out = (f'<div class="tbl"><table><thead><tr>{head}</tr></thead>'
            f"<tbody>{rows}</tbody></table></div>")
     if table.not_shown:
         out += f'<p class="more">+ {table.not_shown:,} more rows not shown</p>'
     if table.note:
-        out += f'<p class="note">{esc(table.note)}</p>'
+        out += note(table.note)
     return out
 
 
@@ -179,19 +220,13 @@ def _column_class(name: str, unit: str, texts: list[str]) -> str:
     return "txt"
 
 
-def _cell(column: str, cls: str, text: str) -> str:
-    if column in _BADGE_COLUMNS and text != "-":
-        return f'<td class="{cls}">{_badge(text, text)}</td>'
+def _cell(as_badge: bool, attr: str, cls: str, text: str) -> str:
+    if as_badge and text != MISSING:
+        return f"<td{attr}>{badge(text)}</td>"
     shown = esc(text)
-    if cls == "word":  # "demo.tasks.<wbr>resize_image": a dotted name breaks at its dots
+    if cls == "word" and attr:  # "demo.tasks.<wbr>resize_image": names break at their dots
         shown = _NAME_BREAK.sub(r"\1<wbr>", shown)
-    return f'<td class="{cls}">{shown}</td>'
-
-
-def _badge(text: str, tone: str) -> str:
-    background, colour = _TONES.get(tone, _GREY)
-    return (f'<span class="badge" style="background:{background};color:{colour}">'
-            f"{esc(text)}</span>")
+    return f"<td{attr}>{shown}</td>"
 
 
 def _figure(chart: Chart) -> str:
@@ -207,18 +242,17 @@ def _figure(chart: Chart) -> str:
             f'alt="{esc(chart.title)}" title="{esc(chart.title)}"></figure>')
 
 
-def chart_png(chart: Chart, *, dpi: int = DPI) -> bytes:
-    """Draw ``chart`` and return its own Figure as PNG bytes."""
+def figure_png(figure: Figure, *, dpi: int = DPI) -> bytes:
+    """``figure`` itself as PNG bytes: the one way every view turns a chart into an image."""
     from matplotlib.figure import Figure
 
-    # The Figure of the chart's own Axes (never pyplot's "current figure"); a
-    # SubFigure saves through its root Figure (matplotlib >= 3.6 has no get_figure(root=)).
-    drawn = chart.draw().figure
-    figure = drawn if isinstance(drawn, Figure) else drawn.figure
+    # A SubFigure saves through its root Figure (matplotlib >= 3.6 has no get_figure(root=)).
+    root = figure if isinstance(figure, Figure) else figure.figure
     buffer = BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
+    root.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
 
 
-def _footer(data: ReportData) -> str:
-    return f"<footer>{_facts(data.footer)}</footer>"
+def chart_png(chart: Chart, *, dpi: int = DPI) -> bytes:
+    """Draw ``chart`` and return its own Figure (never pyplot's "current" one) as PNG."""
+    return figure_png(chart.draw().figure, dpi=dpi)  # type: ignore[arg-type]

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from .._version import __version__
-from ..display.text import is_missing
-from .model import Fact, ReportData, Section, Table
+from .cells import is_missing
+from .model import Fact, Page, Section, Table
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "plain", "render_json", "report_dict"]
 
@@ -26,12 +26,12 @@ FORMAT = "mognet_lab.report"
 FORMAT_VERSION = 1
 
 
-def render_json(data: ReportData) -> str:
+def render_json(data: Page) -> str:
     """The report as an indented JSON document (UTF-8 text, no NaN)."""
     return json.dumps(report_dict(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def report_dict(data: ReportData) -> dict[str, Any]:
+def report_dict(data: Page) -> dict[str, Any]:
     """The report as plain Python values (what :func:`render_json` writes)."""
     return {
         "format": FORMAT,
@@ -42,7 +42,7 @@ def report_dict(data: ReportData) -> dict[str, Any]:
         "mognet_lab_version": __version__,
         "redacted": data.redacted,
         "provenance": data.provenance,
-        "findings": records(data.findings),
+        "findings": [] if data.findings is None else records(data.findings),
         "sections": [_section(s) for s in data.sections],
         "footer": _facts(data.footer),
     }

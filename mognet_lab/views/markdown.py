@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from .cells import NUMERIC_UNITS, column_label, column_unit, format_value
-from .model import Fact, ReportData, Section, Table
+from .model import Fact, Page, Section, Table
 
 __all__ = ["md_escape", "render_markdown"]
 
@@ -27,13 +27,16 @@ def md_escape(text: object) -> str:
     return _SPECIAL.sub(r"\\\1", flat)
 
 
-def render_markdown(data: ReportData) -> str:
+def render_markdown(data: Page) -> str:
     """The whole report as one Markdown document."""
     lines = [f"# {md_escape(data.title)}", ""]
     if data.redacted:
         lines += ["_Redacted: task arguments, metadata values and exception messages are "
                   "hidden._", ""]
     lines += [" · ".join(f"[{md_escape(s.title)}](#{s.key})" for s in data.sections), ""]
+    if data.facts:
+        lines += _facts(data.facts)
+    lines += [f"> **warning**: {md_escape(text)}\n" for text in data.warnings]
     for section in data.sections:
         lines += _section(section)
     lines += ["---", "", *_facts(data.footer)]

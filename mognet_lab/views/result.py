@@ -14,22 +14,16 @@ import pandas as pd
 
 from ..errors import bad_option
 from ..schemas import METADATA
-from . import html as h
-from .text import (
-    format_cell,
-    format_duration,
-    format_size,
-    format_ttl,
-    frame_text,
-    is_missing,
-    kv_text,
-)
+from .cells import column_unit, format_cell, is_missing
+from .html import render_html
+from .model import Fact, Page, Section, table
+from .text import render_text
 from .tree import children_tree, gather_children
 
 if TYPE_CHECKING:
+    from ..display.value import ValueView
     from ..lab import Lab
     from ..snapshot import Snapshot
-    from .value import ValueView
 
 __all__ = ["MIN_PREFIX", "ResultView", "find_result"]
 
@@ -45,20 +39,13 @@ FIELDS = {
     "value_status": "value status", "ttl_s": "TTL", "total_memory_bytes": "memory (all keys)",
     "extra_fields": "extra fields", "error": "error",
 }
-_FORMAT = {"ttl_s": format_ttl, "total_memory_bytes": format_size,
-           "queue_time": format_duration, "duration": format_duration}
 _KEY_COLUMNS = ["key", "kind", "redis_type", "memory_bytes", "ttl_s", "error"]
-_KEY_LABELS = {"redis_type": "type", "memory_bytes": "memory", "ttl_s": "TTL"}
-_KEY_FORMAT = {"memory": format_size, "TTL": format_ttl}
 VALUE_FIELDS = {
     "value_type": "type", "encoding": "encoding", "stored_bytes": "stored",
     "raw_bytes": "uncompressed", "compression_ratio": "compression ratio",
     "exception_name": "exception", "exception_message": "message", "ttl_s": "TTL",
     "memory_bytes": "memory", "error": "error",
 }
-_VALUE_FORMAT = {"stored_bytes": format_size, "raw_bytes": format_size,
-                 "memory_bytes": format_size, "ttl_s": format_ttl,
-                 "compression_ratio": lambda r: f"{r:.2f}x"}
 
 
 def _normalise(result_id: object) -> str:
@@ -214,41 +201,35 @@ class ResultView:
         return lab.value(self.result_id, max_bytes=max_bytes)
 
     # -- rendering -------------------------------------------------------------
-    def _field_pairs(self) -> list[tuple[str, str]]:
-        return [(label, _FORMAT.get(col, format_cell)(self.fields[col]))
-                for col, label in FIELDS.items()
-                if col not in ("extra_fields", "error") or self.fields[col] is not None]
+    def _field_facts(self) -> tuple[Fact, ...]:
+        return tuple(Fact(label, self.fields[col], column_unit(col))
+                     for col, label in FIELDS.items()
+                     if col not in ("extra_fields", "error") or self.fields[col] is not None)
 
-    def _value_pairs(self) -> list[tuple[str, str]]:
+    def _value_facts(self) -> tuple[Fact, ...]:
         summary = self.value_summary or {}
-        return [(label, _VALUE_FORMAT.get(col, format_cell)(summary[col]))
-                for col, label in VALUE_FIELDS.items() if summary.get(col) is not None]
-
-    def _metadata_pairs(self) -> list[tuple[str, str]]:
-        return [(name, format_cell(value)) for name, value in self.metadata.items()]
+        return tuple(Fact(label, summary[col], column_unit(col))
+                     for col, label in VALUE_FIELDS.items() if summary.get(col) is not None)
 
     def _keys_shown(self) -> pd.DataFrame:
-        keys = self.keys if self.keys["error"].notna().any() else self.keys.drop(columns="error")
-        return keys.rename(columns=_KEY_LABELS)
+        return self.keys if self.keys["error"].notna().any() else self.keys.drop(columns="error")
+
+    def page(self) -> Page:
+        """What the repr and the rich display show: fields, metadata, keys, value, children."""
+        metadata = tuple(Fact(name, format_cell(value)) for name, value in self.metadata.items())
+        sections = (
+            Section("metadata", "Metadata", facts=metadata,
+                    text=() if metadata else ("No metadata.",)),
+            Section("keys", "Keys", tables=(table("keys", "", self._keys_shown(), 20),)),
+            Section("value", "Value", facts=self._value_facts(), text=(
+                () if self.value_summary else ("No value key.",)) + (
+                "view.value(lab) reads and decodes the value itself (never unpickled).",)),
+            Section("children", "Children", blocks=(self.children_tree(),)))
+        return Page(f"Result {self.result_id} of app {self._snapshot.app!r}",
+                    facts=self._field_facts(), sections=sections)
 
     def __repr__(self) -> str:
-        parts = [f"<Result {self.result_id} of app {self._snapshot.app!r}",
-                 kv_text(self._field_pairs()),
-                 "metadata:\n" + (kv_text(self._metadata_pairs()) or "  (none)"),
-                 "keys:\n" + frame_text(self._keys_shown(), formatters=_KEY_FORMAT),
-                 "value:\n" + (kv_text(self._value_pairs()) or "  (no value key)"),
-                 "children:\n" + self.children_tree()]
-        return "\n".join(parts) + ">"
+        return render_text(self.page())
 
     def _repr_html_(self) -> str:
-        value = h.kv_table(self._value_pairs()) if self.value_summary else \
-            h.note("No value key.")
-        return h.root(
-            f"Result {self.result_id}",
-            h.kv_table(self._field_pairs()),
-            h.section("Metadata", h.kv_table(self._metadata_pairs()) if self.metadata
-                      else h.note("No metadata.")),
-            h.section("Keys", h.frame_table(self._keys_shown(), formatters=_KEY_FORMAT)),
-            h.section("Value", value + h.note(
-                "view.value(lab) reads and decodes the value itself (never unpickled).")),
-            h.section("Children", h.pre(self.children_tree())))
+        return render_html(self.page())
