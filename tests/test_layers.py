@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
               "vector", "progress", "embedded", "raw", "export")),
     ("reader", ("reader",)),
     ("decode", ("decode",)),
-    ("frames", ("frames", "records", "prefetch", "chunks")),
+    ("frames", ("frames", "records", "chunks", "fields")),
     ("snapshot", ("snapshot", "scanner", "lab")),
     ("persist", ("persist",)),
     ("analysis", ("analysis", "compare")),

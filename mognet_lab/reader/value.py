@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..keys import app_prefix
+from ..keys import KIND_VALUE, result_key
 from ..raw import Clipped
 from .node import Node
 from .translate import translate_error
@@ -24,7 +24,7 @@ ValueFields = dict[bytes, "bytes | Clipped"]
 
 def value_key(app: str, result_id: str) -> str:
     """The key of a result's value hash: ``{app}.mognet.result.{id}/value``."""
-    return f"{app_prefix(app)}result.{result_id}/value"
+    return result_key(app, result_id, KIND_VALUE)
 
 
 def read_value(node: Node, app: str, result_id: str, *, max_bytes: int) -> ValueFields | None:
