@@ -108,10 +108,12 @@ def test_round_trips_split_by_reply_bytes_give_the_same_frames(redis_url: str,
     whole = _scan(redis_url, app_name)
     split = _scan(redis_url, app_name, max_batch_bytes=30_000)  # a request or two per trip
     for name in ("results", "values"):
-        left = whole.frames[name].drop(columns=["ttl_s"]).sort_values("result_id",
-                                                                     ignore_index=True)
-        right = split.frames[name].drop(columns=["ttl_s"]).sort_values("result_id",
-                                                                      ignore_index=True)
+        # TTLs count down and MEMORY USAGE of large hashes moves a little between scans.
+        moving = [c for c in whole.frames[name].columns if c == "ttl_s" or "memory" in c]
+        left = whole.frames[name].drop(columns=moving).sort_values("result_id",
+                                                                  ignore_index=True)
+        right = split.frames[name].drop(columns=moving).sort_values("result_id",
+                                                                   ignore_index=True)
         pd.testing.assert_frame_equal(left, right, check_exact=True)
     assert whole.results["request_kwargs_repr"].str.len().eq(20_000).all()
 
