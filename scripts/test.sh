@@ -26,7 +26,8 @@ run_pytest .venv-test/bin/python -m pytest "$@"
 
 # Tests that need no mognet package: the reader, decoders, errors and the CLI.
 READER_TESTS=(tests/test_reader.py tests/test_bad_input.py tests/test_errors.py
-              tests/test_keys_urls.py tests/test_decode.py tests/test_cli.py tests/test_schemas.py)
+              tests/test_keys_urls.py tests/test_decode.py tests/test_cli.py tests/test_schemas.py
+              tests/test_engine.py tests/test_bounds.py tests/test_restarts.py)
 for redis_py in "redis==4.2.0" "redis>=5"; do
   venv=".venv-test-redis-${redis_py//[^0-9a-z]/}"
   echo "== the reader with ${redis_py} =="
