@@ -226,19 +226,22 @@ def _by_bytes(items: list[tuple[_Group, int, Ask]], limit: int) -> list[list[Any
 def _clip(node: Node, items: list[tuple[_Group, int]], settings: ScanSettings) -> None:
     """Large contents: size, head and trailer only, so every path decodes alike.
 
-    Up to ``server_clip_bytes`` they are fetched whole and clipped here (a
-    script call costs the server more than sending them); past it the server
-    clips them where it runs scripts, in calls of about 1 MiB of contents
-    each, so that no call keeps it busy for long.
+    Up to ``server_clip_bytes`` they are fetched whole (at most
+    ``max_batch_bytes`` per round trip) and clipped here: a script call copies
+    the contents into Lua, which takes the server longer than sending them.
+    Past it the server clips them where it runs scripts, so that a huge value
+    never sits whole in its output buffer or in this process.
     """
     head = settings.head_bytes
     metas = node.batch_keyed([(HMGET_META, group.keys[i]) for group, i in items])
-    local = [(g, i) for g, i in items if not node.scripting or
-             g.columns[3][i] <= settings.server_clip_bytes]
+    local = [(g, i, Ask(_CONTENTS, g.columns[3][i], "clip")) for g, i in items
+             if not node.scripting or g.columns[3][i] <= settings.server_clip_bytes]
     clipped: dict[tuple[int, int], Any] = {}
-    for (group, i), reply in zip(local, node.batch_keyed([(_CONTENTS, g.keys[i])
-                                                          for g, i in local])):
-        clipped[id(group), i] = Clipped(len(reply), reply[:head], reply[-4:]) if reply else None
+    for part in _by_bytes(local, settings.max_batch_bytes):
+        found = node.batch_keyed([(_CONTENTS, group.keys[i]) for group, i, _ in part])
+        for (group, i, _), reply in zip(part, found):
+            clipped[id(group), i] = Clipped(len(reply), reply[:head], reply[-4:]) \
+                if reply else None
     remote = [(g, i, Ask(_CONTENTS, g.columns[3][i], "clip")) for g, i in items
               if node.scripting and g.columns[3][i] > settings.server_clip_bytes]
     for part in _by_bytes(remote, 1 << 20):
