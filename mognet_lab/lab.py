@@ -12,6 +12,7 @@ import pandas as pd
 from .errors import AppNotFound, ScanWarning, bad_option
 from .keys import KEY_KINDS, MOGNET_SCAN_PATTERN, app_scan_pattern, split_app
 from .reader import Node, has_keys, iter_keys, open_node, ping
+from .reader.cluster import expand_cluster
 from .reader.value import find_value, value_key
 from .scanner import scan_app
 from .settings import ScanSettings
@@ -140,8 +141,9 @@ def connect(url_or_client: Any, *, app: str, check: bool = True) -> Lab:
     url_or_client
         ``redis://[user:password@]host:port/db`` (``rediss://`` for TLS), or a
         ``redis.Redis`` client (it is not modified: mognet_lab opens its own pool).
-        A list of them reads several servers as one keyspace (e.g. the primaries
-        of a Redis Cluster); a key found on more than one counts once.
+        A list of them reads several servers as one keyspace; a key found on more
+        than one counts once. A Redis Cluster node stands for the whole cluster:
+        every primary is read.
     app
         The Mognet app's name (the ``{app}`` in ``{app}.mognet.result.*``).
     check
@@ -154,7 +156,7 @@ def connect(url_or_client: Any, *, app: str, check: bool = True) -> Lab:
         [url_or_client]
     if not sources:
         raise bad_option("url_or_client", url_or_client, "at least one URL or client")
-    lab = Lab(tuple(open_node(source) for source in sources), app)
+    lab = Lab(expand_cluster([open_node(source) for source in sources]), app)
     if check:
         try:
             for node in lab.nodes:
@@ -187,12 +189,18 @@ def discover_apps(url_or_client: Any, *, progress: bool = False) -> pd.DataFrame
     ``values``, ``children``, ``metadata``, ``states`` and ``unknown`` are
     counts, largest app first.
     """
-    node = open_node(url_or_client)
+    nodes = expand_cluster([open_node(url_or_client)])  # a Cluster: every primary
     try:
-        ping(node)
-        return _count_apps(node, progress=progress)
+        for node in nodes:
+            ping(node)
+        counts = [_count_apps(node, progress=progress) for node in nodes]
     finally:
-        node.close()
+        for node in nodes:
+            node.close()
+    if len(counts) == 1:
+        return counts[0]
+    totals = pd.concat(counts).groupby("app", sort=False, as_index=False).sum()
+    return totals.sort_values(["keys", "app"], ascending=[False, True], ignore_index=True)
 
 
 def _count_apps(node: Node, *, progress: bool) -> pd.DataFrame:

@@ -26,12 +26,12 @@ __all__ = ["ALLOWED_COMMANDS", "KEY", "Command", "Node", "NodeStream", "Template
 ALLOWED_COMMANDS = frozenset({
     "SCAN", "SSCAN", "TYPE", "PTTL", "MEMORY USAGE", "OBJECT ENCODING", "HGETALL", "HMGET",
     "HGET", "HLEN", "HSTRLEN", "SCARD", "SMEMBERS", "INFO", "CONFIG GET", "CLIENT NO-TOUCH",
-    "PING", "DBSIZE",
+    "PING", "DBSIZE", "CLUSTER SLOTS",
     # Only ever with mognet_lab's own script, which is declared no-writes: the
     # *_RO variants make the server itself refuse any write it might attempt.
     "EVALSHA_RO", "EVAL_RO",
 })
-_TWO_WORDS = {"MEMORY", "OBJECT", "CONFIG", "CLIENT"}
+_TWO_WORDS = {"MEMORY", "OBJECT", "CONFIG", "CLIENT", "CLUSTER"}
 _SCRIPT_COMMANDS = {"EVALSHA_RO", "EVAL_RO"}
 _SCRIPT = resources.files(__package__).joinpath("clip.lua").read_text(encoding="utf-8")
 _SCRIPT_SHA = hashlib.sha1(_SCRIPT.encode()).hexdigest()
@@ -110,6 +110,7 @@ class Node:
     """
 
     def __init__(self, client: redis.Redis, *, label: str) -> None:
+        self.cluster = False  # a Redis Cluster node: a script may touch one slot only
         self._client = client
         self._transport = Transport(client)
         self.label = label
@@ -169,6 +170,9 @@ class Node:
 
     def clip_contents(self, keys: Sequence[bytes], head_bytes: int) -> list[Any]:
         """``[size, head, last 4 bytes]`` of each value's contents (the clip.lua script)."""
+        if self.cluster and len(keys) > 1:
+            # Keys of one call must share a hash slot on a cluster node (CROSSSLOT).
+            return [reply for key in keys for reply in self.clip_contents([key], head_bytes)]
         args = (len(keys), *keys, head_bytes)
         replies = self.batch([(b"EVALSHA_RO", _SCRIPT_SHA, *args)])
         if isinstance(replies[0], rex.ResponseError) and str(replies[0]).startswith("NOSCRIPT"):
@@ -204,6 +208,27 @@ class Node:
             return False
         self.scripting = True
         return True
+
+    def sibling(self, host: str, port: int) -> Node:
+        """A node for another server reached with this one's options (user, password, TLS)."""
+        pool = self._client.connection_pool
+        kwargs = {**pool.connection_kwargs, "host": host, "port": port}
+        client = redis.Redis(connection_pool=redis.ConnectionPool(
+            connection_class=pool.connection_class, **kwargs))
+        label = self.label
+        head, _, rest = label.partition("://")
+        auth = rest.rpartition("@")[0]
+        where = f"{host}:{port}"
+        label = f"{head}://{auth + '@' if auth else ''}{where}/0" if rest else where
+        return Node(client, label=label)
+
+    @property
+    def address(self) -> tuple[str, int] | None:
+        """``(host, port)`` this node connects to (None for a unix socket)."""
+        kwargs = self._client.connection_pool.connection_kwargs
+        if kwargs.get("path"):
+            return None
+        return str(kwargs.get("host", "localhost")), int(kwargs.get("port", 6379))
 
     def stream(self) -> NodeStream:
         """A connection of its own for a pipelined walk (see :class:`NodeStream`)."""

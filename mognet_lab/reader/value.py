@@ -39,8 +39,12 @@ def read_value(node: Node, app: str, result_id: str, *, max_bytes: int) -> Value
     """
     node.ensure_configured()
     key = value_key(app, result_id).encode()
-    length, size, meta = _checked(node, node.batch([
-        (b"HLEN", key), (b"HSTRLEN", key, b"contents"), (b"HMGET", key, *_META)]))
+    replies = node.batch([(b"HLEN", key), (b"HSTRLEN", key, b"contents"),
+                          (b"HMGET", key, *_META)])
+    if any(str(reply).startswith("MOVED ") for reply in replies
+           if isinstance(reply, Exception)):
+        return None  # another primary of the cluster holds it (find_value asks each)
+    length, size, meta = _checked(node, replies)
     if not length:
         return None
     fields: ValueFields = {name: bytes(raw) for name, raw in zip(_META, meta) if raw is not None}
