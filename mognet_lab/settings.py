@@ -79,7 +79,7 @@ class ScanSettings:
     server_clip_bytes: int = 1 << 20
     max_field_bytes: int = 1 << 20
     max_key_bytes: int = 16 << 20
-    max_batch_bytes: int = 8 << 20
+    max_batch_bytes: int = 1 << 20
     max_edges_per_parent: int = 10_000
     max_metadata_columns: int = 100
 
