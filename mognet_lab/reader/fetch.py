@@ -123,8 +123,13 @@ class SecondRound:
             found = node.batch_keyed([(ask.template, group.keys[i]) for group, i, ask in part])
             for (group, i, ask), reply in zip(part, found):
                 _take(group, i, ask, reply, retry)
+        by_name = [(group, i, names) for group, i, names in
+                   ((g, i, g.data[i]) for g, i, a in [*self._streamed, *self._later]
+                    if a.form == "names") if isinstance(names, list) and names]
         if self._clip:
             _clip(node, self._clip, self.settings)
+        if by_name:
+            _read_by_name(node, by_name, self.settings)
         for group, i, _ in retry:
             if group.columns[2][i] > self.settings.max_hash_fields:
                 group.errors[i] = too_many_fields(group.columns[2][i], self.settings)
@@ -207,7 +212,7 @@ def _take(group: _Group, i: int, ask: Ask, reply: Any, retry: list[Any]) -> None
         # rather than reported as a broken key.
         group.types[i] = "none"
     else:
-        group.data[i] = _pairs(reply) if form == "pairs" else reply
+        group.data[i] = _pairs(reply) if form == "pairs" else reply  # members or names
 
 
 def _by_bytes(items: list[tuple[_Group, int, Ask]], limit: int) -> list[list[Any]]:
@@ -224,30 +229,9 @@ def _by_bytes(items: list[tuple[_Group, int, Ask]], limit: int) -> list[list[Any
 
 
 def _clip(node: Node, items: list[tuple[_Group, int]], settings: ScanSettings) -> None:
-    """Large contents: size, head and trailer only, so every path decodes alike.
-
-    Up to ``server_clip_bytes`` they are fetched whole (at most
-    ``max_batch_bytes`` per round trip) and clipped here: a script call copies
-    the contents into Lua, which takes the server longer than sending them.
-    Past it the server clips them where it runs scripts, so that a huge value
-    never sits whole in its output buffer or in this process.
-    """
-    head = settings.head_bytes
+    """Values of Mognet's shape with large contents: size, head and trailer only."""
     metas = node.batch_keyed([(HMGET_META, group.keys[i]) for group, i in items])
-    local = [(g, i, Ask(_CONTENTS, g.columns[3][i], "clip")) for g, i in items
-             if not node.scripting or g.columns[3][i] <= settings.server_clip_bytes]
-    clipped: dict[tuple[int, int], Any] = {}
-    for part in _by_bytes(local, settings.max_batch_bytes):
-        found = node.batch_keyed([(_CONTENTS, group.keys[i]) for group, i, _ in part])
-        for (group, i, _), reply in zip(part, found):
-            clipped[id(group), i] = Clipped(len(reply), reply[:head], reply[-4:]) \
-                if reply else None
-    remote = [(g, i, Ask(_CONTENTS, g.columns[3][i], "clip")) for g, i in items
-              if node.scripting and g.columns[3][i] > settings.server_clip_bytes]
-    for part in _by_bytes(remote, 1 << 20):
-        found = node.clip_contents([group.keys[i] for group, i, _ in part], head)
-        for (group, i, _), reply in zip(part, found):
-            clipped[id(group), i] = Clipped(int(reply[0]), reply[1], reply[2]) if reply else None
+    clipped = _contents(node, items, settings)
     for (group, i), meta in zip(items, metas):
         contents = clipped.get((id(group), i))
         if contents is None or meta.__class__ is rex.ResponseError:
@@ -256,6 +240,64 @@ def _clip(node: Node, items: list[tuple[_Group, int]], settings: ScanSettings) -
         group.data[i] = {b"contents": contents, **{name: value for name, value in
                                                    zip((b"encoding", b"content_type"), meta)
                                                    if value is not None}}
+
+
+def _contents(node: Node, items: list[tuple[_Group, int]], settings: ScanSettings
+              ) -> dict[tuple[int, int], Any]:
+    """Each value's contents: whole up to ``max_fetch_bytes``, else size, head and trailer.
+
+    Up to ``server_clip_bytes`` they are fetched whole (at most
+    ``max_batch_bytes`` per round trip) and clipped here: a script call copies
+    the contents into Lua, which takes the server longer than sending them.
+    Past it the server clips them where it runs scripts, so that a huge value
+    never sits whole in its output buffer or in this process.
+    """
+    head, found_all = settings.head_bytes, {}
+    local = [(g, i, Ask(_CONTENTS, g.columns[3][i], "clip")) for g, i in items
+             if not node.scripting or g.columns[3][i] <= settings.server_clip_bytes]
+    for part in _by_bytes(local, settings.max_batch_bytes):
+        found = node.batch_keyed([(_CONTENTS, group.keys[i]) for group, i, _ in part])
+        for (group, i, _), reply in zip(part, found):
+            whole = reply if reply is not None and len(reply) <= settings.max_fetch_bytes \
+                else None
+            found_all[id(group), i] = whole if whole is not None else \
+                Clipped(len(reply), reply[:head], reply[-4:]) if reply else None
+    remote = [(g, i, Ask(_CONTENTS, g.columns[3][i], "clip")) for g, i in items
+              if node.scripting and g.columns[3][i] > settings.server_clip_bytes]
+    for part in _by_bytes(remote, 1 << 20):
+        found = node.clip_contents([group.keys[i] for group, i, _ in part], head)
+        for (group, i, _), reply in zip(part, found):
+            found_all[id(group), i] = Clipped(int(reply[0]), reply[1], reply[2]) \
+                if reply else None
+    return found_all
+
+
+def _read_by_name(node: Node, items: list[tuple[_Group, int, list[bytes]]],
+                  settings: ScanSettings) -> None:
+    """Value hashes with fields Mognet does not write: every field read by name, each
+    within ``max_field_bytes``, and ``contents`` measured as usual."""
+    others = [(group, i, [name for name in names if name != b"contents"])
+              for group, i, names in items]
+    lengths = iter(node.batch([(b"HSTRLEN", group.keys[i], name)
+                               for group, i, names in others for name in names]))
+    reads = []
+    for group, i, names in others:
+        sizes = [next(lengths) for _ in names]
+        fits = [n for n, size in zip(names, sizes) if size.__class__ is int and
+                size <= settings.max_field_bytes]
+        if len(fits) < len(names):
+            skipped = sorted(_text(n) for n in set(names) - set(fits))
+            group.errors[i] = (f"fields {skipped[:5]} longer than max_field_bytes="
+                               f"{settings.max_field_bytes}: not read")
+        reads.append((group, i, fits))
+    values = iter(node.batch([(b"HMGET", group.keys[i], *fits)
+                              for group, i, fits in reads if fits]))
+    contents = _contents(node, [(g, i) for g, i, _ in reads if g.columns[3][i]], settings)
+    for group, i, fits in reads:
+        fields = dict(zip(fits, next(values))) if fits else {}
+        if (id(group), i) in contents:
+            fields[b"contents"] = contents[id(group), i]
+        group.data[i] = {name: value for name, value in fields.items() if value is not None}
 
 
 def _finish(group: _Group) -> KindBatch:

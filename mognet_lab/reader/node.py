@@ -25,6 +25,7 @@ __all__ = ["ALLOWED_COMMANDS", "KEY", "Command", "Node", "NodeStream", "Template
 # expires or refreshes a key.
 ALLOWED_COMMANDS = frozenset({
     "SCAN", "SSCAN", "TYPE", "PTTL", "MEMORY USAGE", "OBJECT ENCODING", "HGETALL", "HMGET",
+    "HKEYS",
     "HGET", "HLEN", "HSTRLEN", "SCARD", "SMEMBERS", "INFO", "CONFIG GET", "CLIENT NO-TOUCH",
     "PING", "DBSIZE", "CLUSTER SLOTS",
     # Only ever with mognet_lab's own script, which is declared no-writes: the

@@ -32,6 +32,7 @@ _EXTRA = {KIND_RESULT: ((b"HSTRLEN", KEY, _KWARGS),),
           KIND_VALUE: ((b"HSTRLEN", KEY, b"contents"), (b"HSTRLEN", KEY, b"encoding"),
                        (b"HSTRLEN", KEY, b"content_type"), (b"OBJECT", b"ENCODING", KEY))}
 HGETALL = Template((b"HGETALL", KEY))
+_HKEYS = Template((b"HKEYS", KEY))
 _SMEMBERS = Template((b"SMEMBERS", KEY))
 _RESULT_ROW = Template((b"HMGET", KEY, *RESULT_HEAD, _KWARGS))
 _RESULT_HEAD_ONLY = Template((b"HMGET", KEY, *RESULT_HEAD))
@@ -47,7 +48,7 @@ class Ask(NamedTuple):
 
     template: Template
     bytes: int
-    form: str  # "row", "row_no_kwargs", "value", "pairs", "members"
+    form: str  # "row", "row_no_kwargs", "value", "pairs", "members", "names"
 
 
 @lru_cache(maxsize=64)
@@ -71,8 +72,11 @@ def second_round(kind: str, first: list[Any], settings: ScanSettings
         return _result(first, memory, settings)
     if size > settings.max_hash_fields:
         return None, too_many_fields(size, settings)
-    if kind == KIND_VALUE and _only_mognet_value_fields(first):
-        return _value(first, settings)
+    if kind == KIND_VALUE:
+        if _only_mognet_value_fields(first):
+            return _value(first, settings)
+        # Other fields too: their names first, then each read within the byte limits.
+        return Ask(_HKEYS, size * 64, "names"), None
     if memory > settings.max_key_bytes:
         return None, _too_big("hash", memory, settings)
     return Ask(HGETALL, memory, "pairs"), None
