@@ -71,8 +71,8 @@ class Lab:
         from .analysis.scan_warnings import scan_warnings
 
         chosen = settings or ScanSettings()
-        overrides = {name: value for name, value in (("limit", limit), ("batch", batch))
-                     if value is not None}
+        overrides: dict[str, Any] = {name: value for name, value in
+                                     (("limit", limit), ("batch", batch)) if value is not None}
         if overrides:
             chosen = dataclasses.replace(chosen, **overrides)
         snapshot = scan_app(self.nodes, self.app, chosen, url=self.url, progress=progress)

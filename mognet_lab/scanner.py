@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import gc
+from dataclasses import replace
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from ._version import __version__
 from .frames import build_frames
@@ -29,8 +30,9 @@ class _Reading:
     during its walk (``warnings`` then says which).
     """
 
-    def __init__(self, nodes: Sequence[Node], app: str, settings: ScanSettings) -> None:
-        self.nodes, self.app, self.settings = nodes, app, settings
+    def __init__(self, nodes: Sequence[Node], app: str, settings: ScanSettings,
+                 servers: Sequence[Mapping[str, Any]]) -> None:
+        self.nodes, self.app, self.settings, self.servers = nodes, app, settings, servers
         self.complete = True
         self.warnings: list[str] = []
 
@@ -38,9 +40,10 @@ class _Reading:
         seen = SeenKeys()  # shared: a key seen on two nodes counts once
         budget = self.settings.limit
         pattern = app_scan_pattern(self.app)
-        for node in self.nodes:
+        for node, server in zip(self.nodes, self.servers):
             before = server_identity(node)
-            walk = Walk(node, self.app, pattern, self.settings, seen, budget)
+            walk = Walk(node, self.app, pattern, _for_server(server, self.settings), seen,
+                        budget)
             yield from walk
             self._check_same_server(node, before, server_identity(node))
             budget = walk.budget
@@ -58,6 +61,32 @@ class _Reading:
             f"Redis at {node.label} restarted during the scan ({before.describe()} before, "
             f"{after.describe()} after): keys it held before the restart may be missing, "
             "so this snapshot is incomplete. Scan again.")
+
+
+def _for_server(server: Mapping[str, Any], settings: ScanSettings) -> ScanSettings:
+    """``settings`` for one node's walk: gentler on a server near its ``maxmemory``.
+
+    Replies waiting in Redis' output buffer count toward ``used_memory``: with
+    little room left they could make it evict keys. There the walk reads every
+    reply before decoding (no requests in flight), in round trips of at most 100
+    keys and 64 KiB of replies, and the server clips every value over
+    ``max_fetch_bytes`` (a script's memory is not in ``used_memory``).
+    """
+    overlap = settings.overlap
+    if overlap is None:
+        limit, used = server.get("maxmemory"), server.get("used_memory")
+        overlap = not (isinstance(limit, int) and isinstance(used, int) and limit > 0 and
+                       limit - used <= max(64 << 20, limit // 20))
+    if overlap:
+        return replace(settings, overlap=True)
+    return replace(settings, overlap=False, batch=min(settings.batch, _GENTLE_BATCH),
+                   max_batch_bytes=min(settings.max_batch_bytes, _GENTLE_BYTES),
+                   server_clip_bytes=min(settings.server_clip_bytes, settings.max_fetch_bytes))
+
+
+# Near maxmemory: small round trips, so that the requests in the server's query buffer
+# and the replies in its output buffer stay a few tens of KiB.
+_GENTLE_BATCH, _GENTLE_BYTES = 100, 64 << 10
 
 
 @contextmanager
@@ -85,7 +114,7 @@ def scan_app(nodes: Sequence[Node], app: str, settings: ScanSettings, *, url: st
     for node, server in zip(nodes, servers):
         node.configure(server.get("redis_version"))
     collector = Collector(settings)
-    reading = _Reading(nodes, app, settings)
+    reading = _Reading(nodes, app, settings, servers)
     bar = progress_bar(progress, desc=f"Scanning {app}", total=settings.limit)
     try:
         with _gc_paused():

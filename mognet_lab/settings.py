@@ -52,6 +52,12 @@ class ScanSettings:
         About this many reply bytes per round trip at most: they sit in the
         server's output buffer (counted in ``used_memory``) until read, so a
         scan of a nearly full Redis must not let them pile up.
+    overlap
+        Keep the next requests in flight while a batch is decoded (the fast
+        way). ``None`` (default): yes, unless the server is within 64 MiB (or
+        5%) of its ``maxmemory``, where replies waiting in its output buffer
+        could make it evict keys; there (or with False) each reply is read at
+        once and values over ``max_fetch_bytes`` are clipped by the server.
     max_edges_per_parent
         At most this many children of one parent are kept (read in SSCAN
         pages); ``children_count`` still gives the set's true size.
@@ -82,12 +88,15 @@ class ScanSettings:
     max_batch_bytes: int = 1 << 20
     max_edges_per_parent: int = 10_000
     max_metadata_columns: int = 100
+    overlap: bool | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.batch, int) or not 1 <= self.batch <= 100_000:
             raise bad_option("batch", self.batch, "an integer from 1 to 100000")
         if self.limit is not None and (not isinstance(self.limit, int) or self.limit < 1):
             raise bad_option("limit", self.limit, "None or a positive integer")
+        if self.overlap is not None and not isinstance(self.overlap, bool):
+            raise bad_option("overlap", self.overlap, "None, True or False")
         if self.memory_samples is not None and (
             not isinstance(self.memory_samples, int) or self.memory_samples < 0
         ):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import time
 import uuid
+import warnings
 from typing import Any, Callable
 
 import pandas as pd
@@ -151,3 +153,35 @@ def test_few_metadata_names_all_get_columns(redis_url: str, client: redis.Redis,
     metadata = _scan(redis_url, app_name).metadata
     assert metadata.loc[0, "user"] == "ann" and metadata.loc[0, "once.a"] == 1
     assert pd.isna(metadata.loc[0, "other_fields"])
+
+
+@pytest.mark.parametrize("overlap", [None, True])
+def test_a_scan_at_the_maxmemory_edge_is_gentle(overlap: bool | None) -> None:
+    from mognet_lab.demo import Workload, write_workload
+    from mognet_lab.embedded import EmbeddedRedis
+
+    with EmbeddedRedis(extra_args=["--maxmemory-policy", "allkeys-lru"]) as server:
+        client = redis.Redis.from_url(server.url)
+        write_workload(server, Workload(app="edge", results=5_000, seed=2))
+        for i in range(20):  # values whose replies would matter against the headroom
+            document = json.dumps({"value_type": "builtins:str",
+                                   "raw_value": os.urandom(300_000).hex()}).encode()
+            client.hset(f"edge.mognet.result.{uuid.uuid4()}/value", mapping={
+                "contents": gzip.compress(document, compresslevel=1), "encoding": '"gzip"',
+                "content_type": '"application/json"'})
+        time.sleep(1)  # the writer's buffers are given back first
+        lab = mognet_lab.connect(server.url, app="edge")
+        # The test's own server, set 1 MiB above what it holds: a Redis at its edge.
+        client.config_set("maxmemory", client.info("memory")["used_memory"] + MIB)
+        before = client.info("stats")["evicted_keys"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # below 7.2 the LRU warning is expected here
+            snapshot = lab.scan(progress=False,
+                                settings=mognet_lab.ScanSettings(overlap=overlap))
+        evicted = client.info("stats")["evicted_keys"] - before
+        lab.close()
+        if overlap is None:  # chosen by the scan: gentle, since the server is at its edge
+            assert evicted == 0
+            assert snapshot.provenance.complete and len(snapshot.keys) == client.dbsize()
+        else:  # forced to overlap and fetch values whole: the replies push Redis over
+            assert evicted > 0

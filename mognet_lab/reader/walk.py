@@ -37,11 +37,16 @@ class Walk:
     budget
         Keys left to read across nodes (``None``: all); :attr:`budget` says
         what is left afterwards.
+
+    ``settings.overlap`` False reads each round's replies at once (for a server
+    at its ``maxmemory``); otherwise the next requests are written before the
+    caller decodes.
     """
 
     def __init__(self, node: Node, app: str, pattern: str, settings: ScanSettings,
                  seen: SeenKeys, budget: int | None) -> None:
         self.node, self.app, self.pattern, self.settings = node, app, pattern, settings
+        self.overlap = settings.overlap is not False
         self.seen, self.budget = seen, budget
         self.complete = True
         self._keys: list[bytes] = []
@@ -57,6 +62,9 @@ class Walk:
     def _walk(self, stream: NodeStream) -> Iterator[list[KindBatch]]:
         self._send_scan(stream)
         self._receive_scan(stream.read(1)[0])
+        if not self.overlap:
+            yield from self._walk_in_step(stream)
+            return
         first = self._send_first(stream)
         second: tuple[fetch.SecondRound, int] | None = None
         while first is not None or second is not None:
@@ -69,6 +77,13 @@ class Walk:
                 first = self._send_first(stream)
             if done is not None:
                 yield done  # decoded while Redis answers the requests in flight
+
+    def _walk_in_step(self, stream: NodeStream) -> Iterator[list[KindBatch]]:
+        """Nothing in flight while the caller decodes: every reply is read as soon as the
+        server has it, so none waits in its output buffer (counted in ``used_memory``)."""
+        while (first := self._send_first(stream)) is not None:
+            second, count = self._send_second(stream, *first)
+            yield second.receive(self.node, stream.read(count))
 
     def _send_first(self, stream: NodeStream) -> tuple[fetch.FirstRound, int, bool] | None:
         """Round one of the next batch and, while keys run short, the next SCAN page."""
