@@ -147,8 +147,9 @@ def connect(url_or_client: Any, *, app: str, check: bool = True) -> Lab:
     app
         The Mognet app's name (the ``{app}`` in ``{app}.mognet.result.*``).
     check
-        Ping the servers, and raise :class:`~mognet_lab.errors.AppNotFound`
-        (naming the apps that exist) when none holds a key of the app.
+        Ping the servers, find a Redis Cluster's primaries, and raise
+        :class:`~mognet_lab.errors.AppNotFound` (naming the apps that exist)
+        when none holds a key of the app.
     """
     if not isinstance(app, str) or not app:
         raise bad_option("app", app, "the Mognet app's name, a non-empty string")
@@ -156,11 +157,19 @@ def connect(url_or_client: Any, *, app: str, check: bool = True) -> Lab:
         [url_or_client]
     if not sources:
         raise bad_option("url_or_client", url_or_client, "at least one URL or client")
-    lab = Lab(expand_cluster([open_node(source) for source in sources]), app)
+    opened = [open_node(source) for source in sources]
+    try:
+        if check:
+            for node in opened:
+                ping(node)
+        # check=False sends nothing now: a Cluster is then read as the nodes given.
+        lab = Lab(expand_cluster(opened) if check else tuple(opened), app)
+    except Exception:
+        for node in opened:
+            node.close()
+        raise
     if check:
         try:
-            for node in lab.nodes:
-                ping(node)
             _require_app(lab.nodes, app)
         except Exception:
             lab.close()

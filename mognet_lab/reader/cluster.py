@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..errors import MognetLabError
+from ..errors import MognetLabError, RedisUnavailable, TLSFailed
 from .node import Node
 
 __all__ = ["expand_cluster", "cluster_primaries"]
@@ -20,8 +20,10 @@ def cluster_primaries(node: Node) -> list[tuple[str, int]] | None:
     """Addresses of the cluster's primaries when ``node`` is a Cluster node, else None."""
     try:
         info = node.call("INFO", "cluster")
+    except (RedisUnavailable, TLSFailed):
+        raise
     except MognetLabError:
-        return None
+        return None  # INFO refused (ACL): read the node as it is
     if not isinstance(info, dict) or str(info.get("cluster_enabled", 0)) != "1":
         return None
     slots = node.call("CLUSTER", "SLOTS")
@@ -34,11 +36,20 @@ def cluster_primaries(node: Node) -> list[tuple[str, int]] | None:
     return list(primaries)
 
 
-def expand_cluster(nodes: Sequence[Node]) -> tuple[Node, ...]:
-    """``nodes`` with each Cluster node replaced by all of its cluster's primaries."""
+def expand_cluster(nodes: Sequence[Node], *, strict: bool = True) -> tuple[Node, ...]:
+    """``nodes`` with each Cluster node replaced by all of its cluster's primaries.
+
+    ``strict=False``: a node that cannot be reached now is kept as it is (the
+    error then comes with its first command).
+    """
     out: dict[tuple[str, int] | int, Node] = {}
     for node in nodes:
-        primaries = cluster_primaries(node)
+        try:
+            primaries = cluster_primaries(node)
+        except (RedisUnavailable, TLSFailed):
+            if strict:
+                raise
+            primaries = None
         if primaries is None:
             out[node.address or id(node)] = node
             continue
