@@ -36,13 +36,9 @@ class _Categories:
         self.codes: dict[Any, int] = {None: -1}
 
     def encode(self, values: list[Any]) -> np.ndarray:
-        codes = self.codes
-        try:
-            found = [codes[v] if v in codes else self._new(v) for v in values]
-        except TypeError:  # an unhashable cell: categories hold its text
-            found = [codes[v] if v in codes else self._new(v)
-                     for v in (x if x is None or _hashable(x) else str(x) for x in values)]
-        return np.array(found, dtype=np.int32)
+        codes = self.codes  # the decoders give categorical columns text or None only
+        return np.array([codes[v] if v in codes else self._new(v) for v in values],
+                        dtype=np.int32)
 
     def _new(self, value: Any) -> int:
         if isinstance(value, float) and value != value:  # NaN is missing, as in pandas
@@ -57,14 +53,6 @@ class _Categories:
         remap = np.append(np.asarray(ordered.codes, dtype=np.int32), np.int32(-1))
         codes = remap[np.concatenate(chunks)] if chunks else np.array([], dtype=np.int32)
         return pd.Series(pd.Categorical.from_codes(codes, dtype=ordered.dtype))
-
-
-def _hashable(value: Any) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
 
 
 def _arrow(values: list[Any], kind: pa.DataType, dtype: object) -> pa.Array:

@@ -19,7 +19,7 @@ from .format import NOT_READY_NAME, READY_STATES, TIME_FIELDS
 from .chunks import ChunkedFrame
 from .fields import FieldCells
 from .records import SET_SIZES, Columns, new_frame
-from .vector import member_of, positions_in, sum_by_position
+from .vector import arrow_of, member_of, positions_in, sum_by_position
 
 __all__ = ["build_frames"]
 
@@ -96,8 +96,7 @@ def _arrow_column(column: pd.Series) -> pa.ChunkedArray | pa.Array:
         stamps = column.array.asi8.copy()
         stamps[column.isna().to_numpy()] = np.iinfo(np.int64).max
         return pa.array(stamps)
-    return pa.array(column.array, from_pandas=True) if not hasattr(
-        column.array, "__arrow_array__") else column.array.__arrow_array__()
+    return arrow_of(column)
 
 
 def _results(found: Columns | ChunkedFrame | None, frames: Mapping[str, pd.DataFrame],

@@ -10,10 +10,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["member_of", "positions_in", "sum_by_position"]
+__all__ = ["arrow_of", "member_of", "positions_in", "sum_by_position"]
 
 
-def _arrow(values: Any) -> pa.ChunkedArray | pa.Array:
+def arrow_of(values: Any) -> pa.ChunkedArray | pa.Array:
     """Arrow view of a column (no copy for Arrow-backed strings)."""
     if isinstance(values, pd.Series):
         values = values.array
@@ -31,10 +31,10 @@ def positions_in(values: pd.Series, pool: pd.Series) -> np.ndarray:
     """
     if not len(values) or not len(pool):
         return np.full(len(values), -1, dtype=np.int64)
-    pool_arrow = _arrow(pool)
+    pool_arrow = arrow_of(pool)
     if isinstance(pool_arrow, pa.ChunkedArray):
         pool_arrow = pool_arrow.combine_chunks()
-    found = pc.index_in(_arrow(values), value_set=pool_arrow)
+    found = pc.index_in(arrow_of(values), value_set=pool_arrow)
     return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
@@ -54,7 +54,7 @@ def member_of(values: pd.Series, pool: Iterable[Any]) -> pd.Series:
     Two columns are compared in Arrow; a Python set is looked up per value
     (pandas' ``isin`` on Arrow-backed strings is slow for many ids).
     """
-    if isinstance(pool, pd.Series) and not isinstance(pool, AbstractSet):
+    if isinstance(pool, pd.Series):
         if not len(values) or not len(pool):
             return pd.Series(False, index=values.index, dtype=bool)
         try:

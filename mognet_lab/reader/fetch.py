@@ -123,9 +123,8 @@ class SecondRound:
             found = node.batch_keyed([(ask.template, group.keys[i]) for group, i, ask in part])
             for (group, i, ask), reply in zip(part, found):
                 _take(group, i, ask, reply, retry)
-        by_name = [(group, i, names) for group, i, names in
-                   ((g, i, g.data[i]) for g, i, a in [*self._streamed, *self._later]
-                    if a.form == "names") if isinstance(names, list) and names]
+        by_name = [(group, i, group.data[i]) for group, i, ask in
+                   [*self._streamed, *self._later] if ask.form == "names" and group.data[i]]
         if self._clip:
             _clip(node, self._clip, self.settings)
         if by_name:

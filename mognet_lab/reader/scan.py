@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Iterator
 
 from .node import Node
-from .seen import SeenKeys
 
 __all__ = ["iter_keys"]
 
 
-def iter_keys(node: Node, pattern: str, *, count: int, seen: SeenKeys | set[bytes]
-              ) -> Iterator[list[bytes]]:
+def iter_keys(node: Node, pattern: str, *, count: int, seen: set[bytes]) -> Iterator[list[bytes]]:
     """Yield batches of keys matching ``pattern`` that are not yet in ``seen``.
 
     SCAN may return a key more than once (while the keyspace is rehashing);
@@ -21,11 +19,8 @@ def iter_keys(node: Node, pattern: str, *, count: int, seen: SeenKeys | set[byte
     cursor = 0
     while True:
         cursor, keys = node.call("SCAN", cursor, "MATCH", pattern, "COUNT", count)
-        if isinstance(seen, SeenKeys):
-            fresh = seen.fresh(keys)
-        else:
-            fresh = [key for key in dict.fromkeys(keys) if key not in seen]
-            seen.update(fresh)
+        fresh = [key for key in dict.fromkeys(keys) if key not in seen]
+        seen.update(fresh)
         if fresh:
             yield fresh
         if int(cursor) == 0:

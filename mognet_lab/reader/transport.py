@@ -105,18 +105,23 @@ class Transport:
         sock = getattr(connection, "_sock", None)
         if hiredis is None or sock is None:
             return [_read_one(connection) for _ in range(count)]
-        reader = hiredis.Reader(replyError=rex.ResponseError)
-        replies: list[Any] = []
-        while len(replies) < count:
-            reply = reader.gets()
-            if reply is False:
-                data = sock.recv(_READ_SIZE)
-                if not data:
-                    raise rex.ConnectionError("Connection closed by server.")
-                reader.feed(data)
-                continue
-            replies.append(reply)
-        return replies
+        return _read_replies(hiredis.Reader(replyError=rex.ResponseError), sock, count)
+
+
+def _read_replies(reader: Any, sock: Any, count: int) -> list[Any]:
+    """The next ``count`` replies, parsed by hiredis from ``sock``."""
+    replies: list[Any] = []
+    gets, append, recv = reader.gets, replies.append, sock.recv
+    while len(replies) < count:
+        reply = gets()
+        if reply is False:
+            data = recv(_READ_SIZE)
+            if not data:
+                raise rex.ConnectionError("Connection closed by server.")
+            reader.feed(data)
+            continue
+        append(reply)
+    return replies
 
 
 def _read_one(connection: Any) -> Any:
@@ -168,21 +173,9 @@ class Stream:
         return replies
 
     def _read(self, count: int) -> list[Any]:
-        reader = self._reader
-        if reader is None:
+        if self._reader is None:
             return [_read_one(self._connection) for _ in range(count)]
-        replies: list[Any] = []
-        gets, append, recv = reader.gets, replies.append, self._sock.recv  # type: ignore[union-attr]
-        while len(replies) < count:
-            reply = gets()
-            if reply is False:
-                data = recv(_READ_SIZE)
-                if not data:
-                    raise rex.ConnectionError("Connection closed by server.")
-                reader.feed(data)
-                continue
-            append(reply)
-        return replies
+        return _read_replies(self._reader, self._sock, count)
 
     def close(self, *, broken: bool = False) -> None:
         """Give the connection back; one with replies still unread is closed instead."""
