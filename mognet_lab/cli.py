@@ -113,6 +113,9 @@ def _scan_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=1000, help="keys per round trip (1000)")
     parser.add_argument("--limit", type=int, help="stop after this many keys")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("--replicas", action="store_true",
+                        help="read each primary's replica instead (a Redis Cluster: every "
+                             "shard's), so the scan adds no load to the primaries")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -163,10 +166,9 @@ def _apps(args: argparse.Namespace) -> int:
 
 def _scan(args: argparse.Namespace) -> int:
     from .export import format_for, write_frame
-    from .lab import connect
     from .views import summary_text
 
-    with connect(args.url, app=args.app) as lab:
+    with _connect(args) as lab:
         snapshot = _scan_quietly(lab, args)
     if args.save:
         print(f"saved the snapshot to {snapshot.save(args.save)}", file=sys.stderr)
@@ -186,6 +188,18 @@ def _scan(args: argparse.Namespace) -> int:
     if args.output:
         print(f"wrote {', '.join(names)} ({fmt}) to {args.output}", file=sys.stderr)
     return 0
+
+
+def _connect(args: argparse.Namespace) -> Lab:
+    """Connect, printing any warning (no replica to read) as one line on stderr."""
+    from .lab import connect
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ScanWarning)
+        lab = connect(args.url, app=args.app, replicas=getattr(args, "replicas", False))
+    for warning in caught:
+        print(f"mognet-lab: warning: {censor_text(str(warning.message))}", file=sys.stderr)
+    return lab
 
 
 def _scan_quietly(lab: Lab, args: argparse.Namespace) -> Snapshot:
@@ -211,9 +225,7 @@ def _report(args: argparse.Namespace) -> int:
     else:
         if not args.app:
             raise BadOption("report URL needs --app APP (the Mognet app's name).")
-        from .lab import connect
-
-        with connect(args.url, app=args.app) as lab:
+        with _connect(args) as lab:
             snapshot = _scan_quietly(lab, args)
     report = Report(snapshot, redact=args.redact, top=args.top, title=args.title)
     written = report.to_file(args.output)
