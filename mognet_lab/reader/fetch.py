@@ -251,7 +251,8 @@ def _contents(node: Node, items: list[tuple[_Group, int]], settings: ScanSetting
     Past it the server clips them where it runs scripts, so that a huge value
     never sits whole in its output buffer or in this process.
     """
-    head, found_all = settings.head_bytes, {}
+    head = settings.head_bytes
+    found_all: dict[tuple[int, int], Any] = {}
     found_all.update(_left_on_server(items, settings.max_contents_bytes))
     items = [(g, i) for g, i in items if (id(g), i) not in found_all]
     local = [(g, i, Ask(_CONTENTS, g.columns[3][i], "clip")) for g, i in items
