@@ -31,11 +31,11 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("frames", ("frames", "records", "chunks", "fields")),
     ("snapshot", ("snapshot", "scanner", "lab")),
     ("persist", ("persist",)),
-    ("analysis", ("analysis", "compare")),
+    ("analysis", ("analysis", "compare", "history")),
     ("charts", ("charts",)),
-    ("views", ("views", "display", "report")),
+    ("views", ("views", "display", "report", "metrics")),
     ("widgets", ("widgets",)),
-    ("cli", ("cli", "demo", "__init__", "__main__")),
+    ("cli", ("cli", "cli_ops", "demo", "__init__", "__main__")),
 )
 # (importer, imported module, function it is imported in): the allowed upward imports.
 DOORWAYS = {
@@ -217,7 +217,7 @@ PUBLIC = {
         "compare", "connect", "discover_apps"],
     "mognet_lab.analysis": [
         "AGE_BUCKETS", "TTL_BUCKETS", "anomalies", "anomaly_summary", "app_bytes",
-        "arrival_rate", "compression", "counted_servers", "duration_percentiles", "exceptions",
+        "arrival_rate", "cleanup_plan", "compression", "counted_servers", "duration_percentiles", "exceptions",
         "expiry_schedule",
         "family_bytes", "findings", "forecast", "format_bytes", "largest_values",
         "listpack_overflow", "maxmemory", "memory_by", "never_expiring", "overview",
