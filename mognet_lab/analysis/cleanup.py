@@ -20,7 +20,7 @@ import pandas as pd
 from ..keys import KIND_CHILDREN, KIND_METADATA, KIND_VALUE, result_key, state_key
 from ..snapshot import Snapshot
 from ._common import as_timedelta, format_bytes
-from .anomalies import anomalies, plural
+from .anomalies import anomalies
 from .findings import held_placeholders
 from .memo import memoized
 
@@ -122,7 +122,7 @@ def _orphans(snapshot: Snapshot, limit: pd.Timedelta) -> Iterator[_Group]:
         "orphan_keys", "keys without a result hash", "UNLINK", None, keys,
         _size(found, "bytes"),
         f"{_counted('/' + kinds)} keys whose result hash is gone: nothing reads them any "
-        f"more; {plural(lasting, 'key')} of them without TTL would never go on their own.")
+        f"more; {lasting} of them without TTL (those never go on their own).")
 
 
 def _finished_states(snapshot: Snapshot, limit: pd.Timedelta) -> Iterator[_Group]:
@@ -136,4 +136,4 @@ def _finished_states(snapshot: Snapshot, limit: pd.Timedelta) -> Iterator[_Group
         _size(found, "bytes"),
         f"state hashes of results that finished ({format_bytes(_size(found, 'bytes'))}): "
         "Mognet's worker clears a task's state when it completes, so only revoked or "
-        f"crashed runs leave one; {plural(lasting, 'hash', 'hashes')} of them without TTL.")
+        f"crashed runs leave one; {lasting} of them without TTL.")
