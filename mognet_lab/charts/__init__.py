@@ -17,6 +17,7 @@ does not import it at all.
 
 from __future__ import annotations
 
+from .history import memory_over_time
 from .memory import memory_by_kind, memory_by_task, top_keys
 from .pressure import memory_gauge
 from .tasks import duration_percentiles, task_throughput
@@ -30,6 +31,7 @@ __all__ = [
     "memory_by_kind",
     "memory_by_task",
     "memory_gauge",
+    "memory_over_time",
     "task_throughput",
     "top_keys",
     "ttl_buckets",
