@@ -74,9 +74,21 @@ def _sizes(frame: pd.DataFrame, by: str, column: str) -> pd.Series:
     return sizes.groupby(labels.to_numpy()).sum()
 
 
+def _main_app(rows: list[dict[str, Any]]) -> str | None:
+    """The app with the most snapshots; of equals, the one scanned last."""
+    counts: dict[str, int] = {}
+    for row in rows:  # oldest first: the last one counted wins a tie
+        counts[row["app"]] = counts.get(row["app"], 0) + 1
+    best = max(counts.values(), default=0)
+    return next((r["app"] for r in reversed(rows) if counts[r["app"]] == best), None)
+
+
 def _typed(figures: pd.DataFrame) -> pd.DataFrame:
     figures["scanned_at"] = pd.to_datetime(figures["scanned_at"], utc=True)
-    figures["time_to_maxmemory"] = pd.to_timedelta(figures["time_to_maxmemory"])
+    # An all-NaT column comes in as datetimes: rebuild it from the values.
+    figures["time_to_maxmemory"] = pd.Series(pd.to_timedelta(
+        [None if pd.isna(v) else v for v in figures["time_to_maxmemory"]]),
+        index=figures.index, dtype="timedelta64[ns]")
     counts = ["app_bytes", "keys", "results", "keys_without_ttl", "bytes_without_ttl",
               *(c for c in FIGURES if c.startswith(("bytes_", "findings_")))]
     return figures.astype({**{c: "Int64" for c in counts}, "used_memory": "float64",
@@ -92,7 +104,8 @@ class History:
     directory
         A folder of saved snapshots (``Snapshot.save`` / ``scan --save``).
     app
-        Keep this app's snapshots; default: the app of the latest snapshot.
+        Keep this app's snapshots; default: the app with the most snapshots
+        there (of equals, the one scanned last).
 
     Attributes
     ----------
@@ -109,7 +122,7 @@ class History:
             raise MognetLabError(f"No history at {str(self.directory)!r}: not a directory "
                                  "(save scans into one with `scan --save DIR/NAME`).")
         loaded, skipped = self._read_all()
-        app = app if app is not None else (loaded[-1][1]["app"] if loaded else None)
+        app = app if app is not None else _main_app([row for _, row, _ in loaded])
         for path, row, _ in loaded:
             if row["app"] != app:
                 skipped.append((path, f"a snapshot of app {row['app']!r}, not {app!r}"))
