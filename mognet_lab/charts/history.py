@@ -53,12 +53,8 @@ def memory_over_time(data: History | pd.DataFrame, *, by: str = "kind", top: int
         return no_data(ax, title, "no saved snapshot" if not len(table) else None)
     shown = _top(table, count)
     times = shown.index.to_pydatetime()
-    colors = [kind_color(c) if by == "kind" and c != OTHER else
-              _OTHER_COLOR if c == OTHER else None for c in shown.columns]
-    if all(c is None or c == _OTHER_COLOR for c in colors):
-        colors = None  # type: ignore[assignment]  # matplotlib's cycle for task names
     ax.stackplot(times, *(shown[c].to_numpy(dtype=float) for c in shown.columns),
-                 labels=[str(c) for c in shown.columns], colors=colors, alpha=0.85)
+                 labels=[str(c) for c in shown.columns], colors=_colors(shown, by), alpha=0.85)
     ax.plot(times, shown.sum(axis=1).to_numpy(dtype=float), "o", color="#333333",
             markersize=3, label="app total")
     if forecast and history is not None:
@@ -70,6 +66,13 @@ def memory_over_time(data: History | pd.DataFrame, *, by: str = "kind", top: int
     ax.legend(loc="upper left", fontsize="small", ncols=2)
     ax.figure.autofmt_xdate()
     return ax
+
+
+def _colors(shown: pd.DataFrame, by: str) -> list[str] | None:
+    """Key kinds in their colours of every chart; task names in matplotlib's cycle."""
+    if by != "kind":
+        return None
+    return [_OTHER_COLOR if c == OTHER else kind_color(c) for c in shown.columns]
 
 
 def _top(table: pd.DataFrame, count: int) -> pd.DataFrame:

@@ -36,7 +36,7 @@ def history_section(history: History, *, top: int = 20) -> Section:
         return Section("history", "Memory over time", text=(
             f"No saved snapshot of {history.app!r} in {history.directory}.",))
     first, last = figures.iloc[0], figures.iloc[-1]
-    facts = (
+    facts: tuple[Fact, ...] = (
         Fact("snapshots", format_count(len(figures))),
         Fact("from", format_time(first["scanned_at"])),
         Fact("to", format_time(last["scanned_at"])),

@@ -184,8 +184,11 @@ class Dashboard:
         self.history_tab = HistoryTab(history)
         self.tabs.children = (*self.tabs.children, self.history_tab.widget)
         self.tabs.set_title(len(self.tabs.children) - 1, TITLE)
-        self.tabs.observe(self._guard(lambda change: change["new"] == len(TAB_TITLES)
-                                      and self.history_tab.draw()), names="selected_index")
+        self.tabs.observe(self._guard(self._on_history_tab), names="selected_index")
+
+    def _on_history_tab(self, change: dict[str, Any]) -> None:
+        if change["new"] == len(TAB_TITLES):
+            self.history_tab.draw()
 
     def _view(self, name: str) -> widgets.Output:
         return self.charts[name].output
