@@ -112,3 +112,12 @@ def test_an_empty_snapshot_still_gives_every_series() -> None:
     assert len(got["mognet_lab_memory_bytes"]) == len(KEY_KINDS)
     assert set(got["mognet_lab_memory_bytes"].values()) == {0.0}
     assert "mognet_lab_results" not in got
+
+
+def test_the_extra_is_declared_and_installed_with_the_tests() -> None:
+    import tomllib
+
+    extras = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())[
+        "project"]["optional-dependencies"]
+    assert extras["metrics"] == ["prometheus_client>=0.16"]
+    assert "prometheus_client>=0.16" in extras["test"]
