@@ -31,8 +31,8 @@ HISTORY_GROUPS = ("kind", "task")
 NO_NAME = "(none)"
 _SEVERITIES = ("critical", "warning", "info")
 FIGURES = ("path", "app", "scanned_at", "complete", "redis_version", "used_memory", "maxmemory",
-           "app_bytes", "keys", "results", *(f"bytes_{kind}" for kind in KEY_KINDS),
-           "keys_without_ttl", "bytes_without_ttl", *(f"findings_{s}" for s in _SEVERITIES),
+           "app_bytes", "keys", "results", *(f"{kind}_bytes" for kind in KEY_KINDS),
+           "keys_without_ttl", "without_ttl_bytes", *(f"findings_{s}" for s in _SEVERITIES),
            "forecast_bytes", "time_to_maxmemory")
 
 
@@ -44,8 +44,8 @@ def snapshot_figures(snapshot: Snapshot) -> dict[str, Any]:
     dict
         ``app``, ``scanned_at``, ``complete``, ``redis_version``,
         ``used_memory``, ``maxmemory``, ``app_bytes``, ``keys``, ``results``,
-        ``bytes_<kind>`` for each key kind, ``keys_without_ttl``,
-        ``bytes_without_ttl``, ``findings_<severity>``, ``forecast_bytes``
+        ``<kind>_bytes`` for each key kind, ``keys_without_ttl``,
+        ``without_ttl_bytes``, ``findings_<severity>``, ``forecast_bytes``
         (steady state plus what never expires, :func:`analysis.forecast`)
         and ``time_to_maxmemory``.
     """
@@ -59,9 +59,9 @@ def snapshot_figures(snapshot: Snapshot) -> dict[str, Any]:
         "used_memory": used_memory(snapshot), "maxmemory": maxmemory(snapshot),
         "app_bytes": app_bytes(snapshot), "keys": len(keys),
         "results": int(snapshot.results["result_id"].nunique()),
-        **{f"bytes_{kind}": int(sizes.get(kind, 0)) for kind in KEY_KINDS},
+        **{f"{kind}_bytes": int(sizes.get(kind, 0)) for kind in KEY_KINDS},
         "keys_without_ttl": len(lasting),
-        "bytes_without_ttl": int(pd.to_numeric(lasting["memory_bytes"]).fillna(0).sum()),
+        "without_ttl_bytes": int(pd.to_numeric(lasting["memory_bytes"]).fillna(0).sum()),
         **{f"findings_{s}": int(severity.get(s, 0)) for s in _SEVERITIES},
         "forecast_bytes": None if ahead is None else float(ahead["total_bytes"]),
         "time_to_maxmemory": None if ahead is None else ahead["time_to_maxmemory"],
@@ -89,8 +89,9 @@ def _typed(figures: pd.DataFrame) -> pd.DataFrame:
     figures["time_to_maxmemory"] = pd.Series(pd.to_timedelta(
         [None if pd.isna(v) else v for v in figures["time_to_maxmemory"]]),
         index=figures.index, dtype="timedelta64[ns]")
-    counts = ["app_bytes", "keys", "results", "keys_without_ttl", "bytes_without_ttl",
-              *(c for c in FIGURES if c.startswith(("bytes_", "findings_")))]
+    counts = ["app_bytes", "keys", "results", "keys_without_ttl", "without_ttl_bytes",
+              *(f"{kind}_bytes" for kind in KEY_KINDS),
+              *(c for c in FIGURES if c.startswith("findings_"))]
     return figures.astype({**{c: "Int64" for c in counts}, "used_memory": "float64",
                            "maxmemory": "float64", "forecast_bytes": "float64",
                            "complete": "boolean"})

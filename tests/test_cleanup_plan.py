@@ -182,3 +182,12 @@ def test_the_advice_says_revoking_creates_placeholders() -> None:
     from mognet_lab.analysis.findings import ADVICE
 
     assert "revoking an unknown or pending task" in ADVICE["placeholder_no_ttl"]
+
+
+def test_a_partial_scan_says_what_the_plan_does_not_cover(
+        server: EmbeddedRedis, keyspace: dict[str, uuid.UUID]) -> None:
+    with connect(server.url, app=APP) as lab:
+        partial = lab.scan(progress=False, limit=5)
+    text = plan_text(analysis.cleanup_plan(partial), partial)
+    assert "stopped at its key limit" in text
+    assert "orphan_keys" not in set(analysis.cleanup_plan(partial)["finding"])

@@ -83,7 +83,7 @@ def test_figures_has_one_row_per_snapshot_with_its_numbers(saved) -> None:
     assert str(figures["scanned_at"].dt.tz) == "UTC"
     for (_, row), snap in zip(figures.iterrows(), snapshots):
         assert row["app_bytes"] == analysis.app_bytes(snap)
-        assert sum(row[f"bytes_{kind}"] for kind in KEY_KINDS) == row["app_bytes"]
+        assert sum(row[f"{kind}_bytes"] for kind in KEY_KINDS) == row["app_bytes"]
         assert row["keys"] == len(snap.keys) and row["results"] == len(snap.results)
         assert row["keys_without_ttl"] == len(analysis.without_ttl(snap))
         severities = analysis.findings(snap)["severity"].astype(str).value_counts()
@@ -226,3 +226,10 @@ def test_compare_of_real_servers_of_two_versions(tmp_path: Path, capsys) -> None
     summary = json.loads(written.read_text())["summary"]
     assert summary["redis_version_old"].startswith("7.0")
     assert summary["redis_version_new"].startswith("8.2")
+
+
+def test_report_refuses_a_history_that_is_not_one(saved) -> None:
+    from mognet_lab.report import Report
+
+    with pytest.raises(BadOption, match="history="):
+        Report(saved[1][-1], history="history/")

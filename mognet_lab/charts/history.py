@@ -7,12 +7,25 @@ import pandas as pd
 
 from ..errors import bad_option
 from ..history import History
-from ._base import OTHER, Axes, bytes_axis, is_empty, kind_color, new_axes, no_data, positive_int
+from ._base import (
+    OTHER,
+    Axes,
+    bytes_axis,
+    format_bytes,
+    is_empty,
+    kind_color,
+    new_axes,
+    no_data,
+    positive_int,
+)
 
 __all__ = ["memory_over_time"]
 
 _FORECAST = "forecast: steady state + keys without TTL"
 _OTHER_COLOR = "#c7c7c7"
+# A forecast or limit far above the data would flatten it: the axis stops at this
+# multiple of the largest total, and the legend gives the value off the chart.
+_CLIP = 4.0
 
 
 def memory_over_time(data: History | pd.DataFrame, *, by: str = "kind", top: int = 6,
@@ -55,14 +68,15 @@ def memory_over_time(data: History | pd.DataFrame, *, by: str = "kind", top: int
     times = shown.index.to_pydatetime()
     ax.stackplot(times, *(shown[c].to_numpy(dtype=float) for c in shown.columns),
                  labels=[str(c) for c in shown.columns], colors=_colors(shown, by), alpha=0.85)
-    ax.plot(times, shown.sum(axis=1).to_numpy(dtype=float), "o", color="#333333",
-            markersize=3, label="app total")
+    totals = shown.sum(axis=1).to_numpy(dtype=float)
+    ax.plot(times, totals, "o", color="#333333", markersize=3, label="app total")
     if forecast and history is not None:
-        _forecast_lines(ax, history)
+        _forecast_lines(ax, history, ceiling=_CLIP * float(totals.max()))
     ax.set_title(title)
     ax.set_ylabel("memory (MEMORY USAGE)")
     bytes_axis(ax.yaxis)
-    ax.set_ylim(bottom=0)
+    top = ax.get_ylim()[1]
+    ax.set_ylim(0, min(top, _CLIP * float(totals.max())))
     ax.legend(loc="upper left", fontsize="small", ncols=2)
     ax.figure.autofmt_xdate()
     return ax
@@ -84,13 +98,19 @@ def _top(table: pd.DataFrame, count: int) -> pd.DataFrame:
     return kept
 
 
-def _forecast_lines(ax: Axes, history: History) -> None:
+def _forecast_lines(ax: Axes, history: History, *, ceiling: float) -> None:
     figures = history.figures
     times = pd.DatetimeIndex(figures["scanned_at"]).to_pydatetime()
     ahead = figures["forecast_bytes"].to_numpy(dtype=float, na_value=np.nan)
     if np.isfinite(ahead).any():
-        ax.plot(times, ahead, "--", color="#c44e52", label=_FORECAST)
+        ax.plot(times, ahead, "--", color="#c44e52",
+                label=_FORECAST + _off_chart(float(np.nanmax(ahead)), ceiling))
     limit = figures["maxmemory"].to_numpy(dtype=float, na_value=np.nan)
     if len(limit) and np.isfinite(limit[-1]) and limit[-1] > 0:
         ax.axhline(limit[-1], linestyle=":", color="#333333",
-                   label="maxmemory (all of Redis) at the last scan")
+                   label="maxmemory (all of Redis) at the last scan"
+                   + _off_chart(float(limit[-1]), ceiling))
+
+
+def _off_chart(value: float, ceiling: float) -> str:
+    return f" (up to {format_bytes(value)}, above the chart)" if value > ceiling else ""

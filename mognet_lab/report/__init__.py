@@ -82,6 +82,11 @@ class Report:
         self.snapshot = snapshot
         self.redact = redact
         self.top = top
+        if history is not None:
+            from ..history import History
+
+            if not isinstance(history, History):
+                raise bad_option("history", type(history).__name__, "None or a History")
         self.title = title
         self.history = history
         self._data: Page | None = None

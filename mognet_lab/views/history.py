@@ -17,7 +17,7 @@ __all__ = ["HISTORY_COLUMNS", "history_section"]
 
 # The figures a reader compares from scan to scan, in reading order.
 HISTORY_COLUMNS = ["scanned_at", "app_bytes", "used_memory", "keys", "results",
-                   "keys_without_ttl", "bytes_without_ttl", "findings_critical",
+                   "keys_without_ttl", "without_ttl_bytes", "findings_critical",
                    "findings_warning", "forecast_bytes", "redis_version"]
 
 

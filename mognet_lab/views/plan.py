@@ -82,7 +82,20 @@ def _header(plan: pd.DataFrame, snapshot: Snapshot) -> list[str]:
         "# lines as commands: `redis-cli ... < plan.redis` works as well but answers each",
         "# one with \"ERR unknown command '#'\", which is harmless.",
         "# A key that is gone already is skipped by Redis (UNLINK/EXPIRE answer 0).",
+        *_caveats(snapshot),
     ]
+
+
+def _caveats(snapshot: Snapshot) -> list[str]:
+    lines = []
+    if not snapshot.complete:
+        lines.append("# The scan stopped at its key limit: this plan covers only the keys it "
+                     "read, and keys outliving their result hash were not judged.")
+    nodes = snapshot.server["node"].dropna().nunique()
+    if nodes > 1:
+        lines.append(f"# The app's keys were read from {nodes} servers: run the plan against "
+                     "each primary (keys not on a server are skipped there).")
+    return lines
 
 
 def _group(row: pd.Series, nx: bool) -> list[str]:
