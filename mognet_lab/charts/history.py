@@ -75,8 +75,8 @@ def memory_over_time(data: History | pd.DataFrame, *, by: str = "kind", top: int
     ax.set_title(title)
     ax.set_ylabel("memory (MEMORY USAGE)")
     bytes_axis(ax.yaxis)
-    top = ax.get_ylim()[1]
-    ax.set_ylim(0, min(top, _CLIP * float(totals.max())))
+    upper = float(ax.get_ylim()[1])
+    ax.set_ylim(0, min(upper, _CLIP * float(totals.max())))
     ax.legend(loc="upper left", fontsize="small", ncols=2)
     ax.figure.autofmt_xdate()
     return ax
