@@ -16,7 +16,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from .errors import BadOption, ScanWarning, bad_option
+from .errors import BadOption, MognetLabError, ScanWarning, bad_option
 from .urls import censor_text
 
 if TYPE_CHECKING:  # pandas loads with the command that needs it, not with --help
@@ -132,8 +132,13 @@ def _emit(text: str, output: str | None, what: str) -> None:
     # Written whole then renamed: a reader (node_exporter, a reviewer) never sees half.
     target = Path(output)
     partial = target.with_name(f".{target.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(target)
+    try:
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(target)
+    except OSError as exc:
+        if partial.is_file():
+            partial.unlink()
+        raise MognetLabError(f"cannot write {output}: {exc.strerror or exc}.") from exc
     print(f"wrote {what} to {output}", file=sys.stderr)
 
 

@@ -134,3 +134,14 @@ def test_the_text_of_no_findings_says_so() -> None:
 
     empty = analysis.findings(Snapshot.from_frames(app="x", scanned_at=pd.Timestamp.now("UTC")))
     assert findings_text(empty.iloc[0:0]) == "No findings: nothing needs attention.\n"
+
+
+def test_an_unwritable_output_is_one_line(demo_workload, tmp_path: Path, capsys) -> None:
+    url, app = demo_workload
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / ".f.json.partial").mkdir()  # the temporary name is taken: the write fails
+    assert main(["findings", url, "--app", app, "--no-progress", "-o",
+                 str(locked / "f.json")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("mognet-lab: cannot write") and "Traceback" not in err
