@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # pandas loads with the command that needs it, not with --hel
 
 __all__ = ["COMMANDS", "FINDINGS_EXIT", "FORMATS", "add_commands", "findings_text", "run"]
 
+COMMANDS = ("findings", "cleanup-plan", "metrics")
 # `findings --fail-on` found a finding at or above the threshold (cli.EXIT_CODES).
 FINDINGS_EXIT = 7
 FORMATS = ("text", "json", "csv")
@@ -91,9 +92,6 @@ def _command(commands: argparse._SubParsersAction, name: str, summary: str, epil
     parser.add_argument("--limit", type=int, help="stop after this many keys")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
-
-
-COMMANDS = ("findings", "cleanup-plan", "metrics")
 
 
 def run(args: argparse.Namespace) -> int:
