@@ -24,6 +24,7 @@ from .errors import (
     ScanWarning,
     TLSFailed,
 )
+from .history import History
 from .lab import Lab, connect, discover_apps
 from .schemas import FRAME_NAMES, SCHEMAS
 from .settings import ScanSettings
@@ -37,6 +38,7 @@ __all__ = [
     "Comparison",
     "EmbeddedRedisError",
     "FRAME_NAMES",
+    "History",
     "InvalidURL",
     "Lab",
     "MognetLabError",

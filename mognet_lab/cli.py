@@ -8,7 +8,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from . import __version__
+from . import __version__, cli_ops
 from .errors import (
     AccessDenied,
     AppNotFound,
@@ -34,6 +34,7 @@ EXIT_CODES = {
     "unreachable": 3,    # Redis unreachable, TLS failure
     "denied": 4,         # wrong password, ACL denial
     "no_app": 5,         # the app has no keys in this Redis
+    "findings": 7,       # `findings --fail-on`: a finding at or above that severity
 }
 _EPILOG = """\
 examples:
@@ -44,9 +45,13 @@ examples:
   mognet-lab report redis://localhost:6379/0 --app my_app -o report.html --redact
   mognet-lab report --snapshot monday.mognetlab -o report.md
   mognet-lab compare monday.mognetlab tuesday.mognetlab -o deltas.csv
+  mognet-lab findings redis://localhost:6379/0 --app my_app --fail-on critical
+  mognet-lab cleanup-plan redis://localhost:6379/0 --app my_app -o plan.redis
+  mognet-lab metrics redis://localhost:6379/0 --app my_app -o my_app.prom
 
 exit codes: 0 ok, 1 error, 2 usage, 3 Redis unreachable / TLS, 4 access denied,
-5 app not found. mognet_lab only ever reads: it never writes, deletes or expires a key.
+5 app not found, 7 findings --fail-on reached. mognet_lab only ever reads: it never
+writes, deletes or expires a key.
 """
 
 
@@ -89,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--results", type=int, default=2000, help="results to write (2000)")
     demo.add_argument("--seed", type=int, default=1, help="workload seed (1)")
     demo.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    cli_ops.add_commands(commands)
     return parser
 
 
@@ -153,6 +159,8 @@ def _run(args: argparse.Namespace) -> int:
         return _report(args)
     if args.command == "compare":
         return _compare(args)
+    if args.command in cli_ops.COMMANDS:
+        return cli_ops.run(args)
     return _demo(args)
 
 

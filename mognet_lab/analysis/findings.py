@@ -40,7 +40,7 @@ from .scan_warnings import nested_apps
 from .ttl import without_ttl
 from .values import listpack_overflow, poorly_compressed
 
-__all__ = ["SEVERITIES", "findings", "top_findings"]
+__all__ = ["SEVERITIES", "findings", "held_placeholders", "top_findings"]
 
 # Ordered so that max() is the most severe; tables list the most severe first.
 SEVERITIES = ("info", "warning", "critical")
@@ -210,27 +210,38 @@ def _no_ttl(ctx: _Context) -> Iterator[Finding]:
                       len(keys), size)
 
 
-def _placeholders(ctx: _Context) -> Iterator[Finding]:
-    """Placeholders whose task will not finish: ready, gone or stuck results."""
-    values, results = ctx.snapshot.values, ctx.snapshot.results
+def held_placeholders(snapshot: Snapshot, *, stuck_after: pd.Timedelta) -> pd.DataFrame:
+    """Placeholder values without TTL whose task will not finish: ready, gone or stuck.
+
+    The rows of ``snapshot.values`` behind the ``placeholder_no_ttl`` finding,
+    with ``why``: the result's state (``"REVOKED"``...), ``"without result
+    hash"``, or ``"RUNNING for more than 6h"`` and ``stuck`` (True for the last).
+    """
+    values, results = snapshot.values, snapshot.results
     held = values[placeholder_mask(values) & values["ttl_s"].isna().to_numpy(dtype=bool)]
     by_id = results.drop_duplicates("result_id").set_index("result_id")
     since = by_id["started"].fillna(by_id["created"])
     young = ~by_id["state"].isin(list(READY_STATES)) & \
-        (reference_time(ctx.snapshot) - since <= ctx.stuck_after).fillna(False)
+        (reference_time(snapshot) - since <= stuck_after).fillna(False)
     held = held[~member_of(held["result_id"], young[young].index)]
-    if not ctx.snapshot.complete:  # a result not read is not a result gone
+    if not snapshot.complete:  # a result not read is not a result gone
         held = held[member_of(held["result_id"], by_id.index)]
-    if not len(held):
-        return
     why = held["result_id"].map(by_id["state"].astype(object)).fillna("without result hash")
     stuck = ~why.isin(list(READY_STATES)) & (why != "without result hash")
-    why = why.where(~stuck, why + f" for more than {format_age(ctx.stuck_after)}")
+    why = why.where(~stuck, why + f" for more than {format_age(stuck_after)}")
+    return held.assign(why=why.astype(object), stuck=stuck.astype(bool))
+
+
+def _placeholders(ctx: _Context) -> Iterator[Finding]:
+    """Placeholders whose task will not finish: ready, gone or stuck results."""
+    held = held_placeholders(ctx.snapshot, stuck_after=ctx.stuck_after)
+    if not len(held):
+        return
     size = _size(held, "memory_bytes")
     yield Finding("warning", "placeholder_no_ttl", "Placeholder values that will never expire",
                   f"{plural(len(held), 'placeholder value')} ({format_bytes(size)}) "
                   f"{_verb(len(held))} no TTL and their task will not finish: "
-                  f"{_breakdown(why)}", len(held), size)
+                  f"{_breakdown(held['why'])}", len(held), size)
 
 
 # --- anomalies -----------------------------------------------------------------------------
@@ -420,8 +431,11 @@ ADVICE = {
               "hand (mognet_lab only reads).",
     "placeholder_no_ttl": "Set result_value_ttl and check why tasks never finish: placeholder "
                           "values written by get_or_create get no TTL until the task finishes, "
-                          "and revoked, crashed or stuck tasks never do. EXPIRE or DEL these "
-                          "/value keys (listed by anomalies()) and see stuck_tasks.",
+                          "and revoked, crashed or stuck tasks never do; revoking an unknown "
+                          "or pending task with Mognet (App.revoke, `mognet tasks revoke`) "
+                          "creates such a placeholder with no TTL. `mognet-lab cleanup-plan` "
+                          "writes the UNLINK/EXPIRE commands for these /value keys; see "
+                          "stuck_tasks.",
     "stuck_tasks": "Look at the worker nodes named: a worker killed mid-task leaves its results "
                    "RUNNING for good. Revoke the results that will not finish and find what "
                    "hangs (deadlines, external calls); until then their placeholder values "

@@ -15,6 +15,7 @@ Importing this package loads neither matplotlib nor ipywidgets.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -29,6 +30,8 @@ from ..views.report import build_report
 
 if TYPE_CHECKING:
     import ipywidgets
+
+    from ..history import History
 
 __all__ = ["REDACTED", "Report", "ReportData", "SUFFIXES", "check_report_path", "redact"]
 
@@ -61,10 +64,13 @@ class Report:
         Rows kept per long table; each table says how many it left out.
     title
         The report's title (default: ``"Mognet memory report: <app>"``).
+    history
+        A :class:`~mognet_lab.History` of the app: adds a "Memory over time"
+        section (figures per scan, memory by kind and by task, the forecast).
     """
 
     def __init__(self, snapshot: Snapshot, *, redact: bool = False, top: int = 20,
-                 title: str | None = None) -> None:
+                 title: str | None = None, history: History | None = None) -> None:
         if not isinstance(snapshot, Snapshot):
             raise bad_option("snapshot", type(snapshot).__name__, "a mognet_lab Snapshot")
         if not isinstance(redact, bool):
@@ -76,7 +82,13 @@ class Report:
         self.snapshot = snapshot
         self.redact = redact
         self.top = top
+        if history is not None:
+            from ..history import History
+
+            if not isinstance(history, History):
+                raise bad_option("history", type(history).__name__, "None or a History")
         self.title = title
+        self.history = history
         self._data: Page | None = None
         self._fragment: str | None = None
 
@@ -87,6 +99,11 @@ class Report:
             source = redact(self.snapshot) if self.redact else self.snapshot
             self._data = build_report(source, top=self.top, title=self.title,
                                       redacted=self.redact)
+            if self.history is not None:
+                from ..views.history import history_section
+
+                self._data = dataclasses.replace(self._data, sections=(
+                    *self._data.sections, history_section(self.history, top=self.top)))
         return self._data
 
     def to_html(self) -> str:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from .. import analysis, charts
 from ..errors import MognetLabError, bad_option
+from ..history import History
 from ..lab import Lab
 from ..snapshot import Snapshot
 from ..views import dashboard_page, render_html, snapshot_page
@@ -59,6 +60,9 @@ class Dashboard:
         Rows per page of the results table.
     progress
         Show a progress bar while scanning.
+    history
+        A :class:`~mognet_lab.History` of the app: adds a History tab (memory
+        by kind and by task over the saved scans, with the forecast line).
 
     Attributes
     ----------
@@ -77,7 +81,8 @@ class Dashboard:
     """
 
     def __init__(self, source: Lab | Snapshot, *, snapshot: Snapshot | None = None,
-                 page_size: int = 50, progress: bool = True) -> None:
+                 page_size: int = 50, progress: bool = True,
+                 history: History | None = None) -> None:
         if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
             raise bad_option("page_size", page_size, "an integer >= 1")
         if isinstance(source, Lab):
@@ -89,6 +94,7 @@ class Dashboard:
             raise bad_option("source", type(source).__name__,
                              "a Lab, or a Snapshot (without snapshot=)")
         self.progress = progress
+        self.history = history
         self.errors: list[str] = []
         self._busy = 0  # depth of guarded callbacks running
         self._stale = set(range(len(TAB_TITLES)))
@@ -165,10 +171,24 @@ class Dashboard:
                                           self._ttl_tab(), self._values_tab(),
                                           self.table.widget, self._result_tab()],
                                 titles=TAB_TITLES)
+        if self.history is not None:
+            self._add_history_tab(self.history)
         self.tabs.observe(self._guard(lambda change: self._render(change["new"])),
                           names="selected_index")
         self._root = widgets.VBox([widgets.HBox(header), self.progress_output,
                                    self.error_banner, self.tabs])
+
+    def _add_history_tab(self, history: History) -> None:
+        from .history import TITLE, HistoryTab
+
+        self.history_tab = HistoryTab(history)
+        self.tabs.children = (*self.tabs.children, self.history_tab.widget)
+        self.tabs.set_title(len(self.tabs.children) - 1, TITLE)
+        self.tabs.observe(self._guard(self._on_history_tab), names="selected_index")
+
+    def _on_history_tab(self, change: dict[str, Any]) -> None:
+        if change["new"] == len(TAB_TITLES):
+            self.history_tab.draw()
 
     def _view(self, name: str) -> widgets.Output:
         return self.charts[name].output
