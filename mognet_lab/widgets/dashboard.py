@@ -21,7 +21,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from .. import analysis, charts
-from ..errors import MognetLabError, bad_option
+from ..errors import MognetLabError, RedisUnavailable, bad_option
 from ..lab import Lab
 from ..snapshot import Snapshot
 from ..views import dashboard_page, render_html, snapshot_page
@@ -32,13 +32,42 @@ from ..views.pages import DASHBOARD_SECTIONS
 from .charts import ChartView
 from .table import ResultsTable
 
-__all__ = ["Dashboard", "TAB_TITLES"]
+__all__ = ["Dashboard", "RefreshFailed", "TAB_TITLES", "banner_message"]
 
 TAB_TITLES = ("Overview", "Memory", "TTL", "Values", "Tasks", "Result")
 OVERVIEW, MEMORY, TTL, VALUES, TASKS, RESULT = range(len(TAB_TITLES))
 _TOP_CHOICES = (5, 10, 20, 50)
+# Conditions a user can act on (a LookupError: an id not in this scan); any other
+# exception is a defect of mognet_lab and is shown with its traceback folded away.
+_EXPECTED = (MognetLabError, LookupError)
 _BANNER = ("border:1px solid #c62828;background:#fdecea;color:#611a15;"
            "padding:4px 8px;margin:4px 0;border-radius:3px")
+
+
+class RefreshFailed(MognetLabError):
+    """Refresh could not scan again; the dashboard still shows the previous scan."""
+
+
+def banner_message(exc: BaseException, where: str = "") -> str:
+    """The error banner's text for ``exc``: its message, never a Python class name first.
+
+    Parameters
+    ----------
+    exc
+        What a callback raised.
+    where
+        Which part of the page failed (``"Memory, top keys: "``), or nothing.
+    """
+    text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    text = text.strip() or "no message"
+    if not isinstance(exc, _EXPECTED):  # a defect, not a condition to act on
+        text = f"{_sentence(text)} (an unexpected {type(exc).__name__}: the traceback below " \
+               "says where; please report it)"
+    return f"{where}{text}"
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
 def _html() -> widgets.HTML:
@@ -121,10 +150,11 @@ class Dashboard:
         return guarded
 
     def _report(self, exc: BaseException, where: str = "") -> None:
-        kind = "" if isinstance(exc, MognetLabError) else f"{type(exc).__name__}: "
-        message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-        detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        self._set_errors([*self.errors, f"{where}{kind}{message}"], detail)
+        # A mognet_lab error says all there is to say; anything else is a defect of
+        # mognet_lab, whose traceback (folded away) is what a bug report needs.
+        detail = "" if isinstance(exc, _EXPECTED) else \
+            "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        self._set_errors([*self.errors, banner_message(exc, where)], detail)
 
     def _set_errors(self, errors: list[str], detail: str = "") -> None:
         self.errors = errors
@@ -296,15 +326,30 @@ class Dashboard:
                                  "nothing to rescan: build it with Dashboard(lab) to refresh.")
         if self.refresh_button is not None:
             self.refresh_button.disabled = True
+        failure: Exception | None = None
         try:
+            # Caught inside the Output context: in a kernel, Output.__exit__ prints an
+            # escaping exception's traceback into the page and swallows it.
             with self.progress_output:
-                snapshot = self.lab.scan(progress=self.progress)
+                try:
+                    snapshot = self.lab.scan(progress=self.progress)
+                except Exception as exc:  # noqa: BLE001 - re-raised below, worded
+                    failure = exc
         finally:
             self.progress_output.outputs = ()
             if self.refresh_button is not None:
                 self.refresh_button.disabled = False
+        if failure is not None:
+            raise RefreshFailed(self._refresh_advice(failure)) from failure
         self.set_snapshot(snapshot)
         return snapshot
+
+    def _refresh_advice(self, exc: Exception) -> str:
+        scanned = self.snapshot.provenance.scanned_at
+        what = "Check the server and press" if isinstance(exc, RedisUnavailable) else "Press"
+        return (f"Could not refresh: {_sentence(banner_message(exc))} The data below is from "
+                f"the scan at {scanned:%H:%M:%S} UTC ({scanned:%Y-%m-%d}). "
+                f"{what} Refresh again.")
 
     def findings(self) -> pd.DataFrame:
         """:func:`mognet_lab.analysis.findings` of the snapshot shown (the snapshot's memo)."""
