@@ -43,12 +43,13 @@ class _TLSConnection(redis.SSLConnection):
     def _connect(self) -> Any:
         # redis-py runs the handshake under socket_timeout (set on the socket just
         # before wrapping it, in every version): lower it for that moment only.
-        steady = self.socket_timeout
-        self.socket_timeout = min(steady or _HANDSHAKE_TIMEOUT, _HANDSHAKE_TIMEOUT)
+        # (getattr/setattr: redis-py's stubs disagree across versions on its type.)
+        steady: float | None = getattr(self, "socket_timeout")
+        setattr(self, "socket_timeout", min(steady or _HANDSHAKE_TIMEOUT, _HANDSHAKE_TIMEOUT))
         try:
             sock = super()._connect()
         finally:
-            self.socket_timeout = steady
+            setattr(self, "socket_timeout", steady)
         sock.settimeout(steady)
         return sock
 
