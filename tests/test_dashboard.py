@@ -61,8 +61,8 @@ def body_rows(markup: str) -> list[list[str]]:
     assert markup.count("<table") == 1, markup[:500]
     body = re.search(r"<tbody>(.*)</tbody>", markup, re.S)
     assert body is not None
-    return [re.findall(r"<td>(.*?)</td>", row, re.S)
-            for row in re.findall(r"<tr>(.*?)</tr>", body.group(1), re.S)]
+    return [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body.group(1), re.S)]
 
 
 def page_ids(table_html: str) -> list[str]:

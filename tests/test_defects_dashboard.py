@@ -7,6 +7,9 @@ escaping ``with output:`` is printed into the Output widget and swallowed.
 from __future__ import annotations
 
 import html
+import re
+import shutil
+import subprocess
 from typing import Iterator
 
 import matplotlib.pyplot as plt
@@ -14,10 +17,12 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from mognet_lab import connect
+from mognet_lab.format import NOT_READY_NAME
 from mognet_lab.demo import Workload, write_workload
 from mognet_lab.embedded import EmbeddedRedis
 from mognet_lab.widgets import Dashboard
-from mognet_lab.widgets.dashboard import TASKS, banner_message
+from mognet_lab.widgets.dashboard import RESULT, TASKS, banner_message
+from mognet_lab.widgets.table import OPENER_CLASS, ROWS_CLASS, TASKS_CLASS
 
 
 @pytest.fixture(autouse=True)
@@ -82,3 +87,80 @@ def test_an_unknown_result_banner_has_no_class_name(demo_keyspace) -> None:
     dash.result_id.value = "00000000-no-such-result"
     assert dash.errors and not dash.errors[0].startswith("KeyError")
     assert "KeyError:" not in dash.error_banner.value
+
+
+# -- the Tasks table and the Result tab ------------------------------------------------
+def test_tasks_rows_do_not_wrap_and_carry_their_id(demo_keyspace) -> None:
+    dash = Dashboard(demo_keyspace)
+    markup = dash.table.html.value
+    rows = re.findall(r'<tr data-key="([^"]*)">', markup)
+    assert rows == dash.table.current["result_id"].astype(str).tolist()
+    assert f".{ROWS_CLASS} td, .{ROWS_CLASS} th {{white-space: nowrap;}}" in markup
+    assert "text-overflow: ellipsis" in markup and 'onclick="' in markup
+    assert "<script" not in markup  # a handler attribute, no script element
+    arguments = re.findall(r'<td title="([^"]*)">([^<]*)</td>', markup)
+    assert arguments and all(title == text for title, text in arguments)
+    assert any(len(html.unescape(text)) > 0 for _, text in arguments)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node (to parse the handler) missing")
+def test_the_row_click_handler_is_valid_javascript(demo_keyspace) -> None:
+    markup = Dashboard(demo_keyspace).table.html.value
+    handler = html.unescape(re.search(r'onclick="([^"]*)"', markup).group(1))
+    assert "dataset.key" in handler and "new Event('change'" in handler
+    # The handler run against stand-ins for the DOM objects it touches.
+    script = """
+    const seen = [];
+    const input = {value: '', dispatchEvent: (e) => seen.push(e.type)};
+    const box = {querySelector: (s) => s === '.%s input' ? input : null};
+    const div = {closest: (s) => s === '.%s' ? box : null};
+    const row = {dataset: {key: 'abc-123'}};
+    const event = {target: {closest: (s) => s === 'tr[data-key]' ? row : null}};
+    global.Event = class { constructor(type) { this.type = type; } };
+    new Function('event', process.argv[1]).call(div, event);
+    console.log(JSON.stringify([input.value, seen]));
+    """ % (OPENER_CLASS, TASKS_CLASS)
+    done = subprocess.run(["node", "-e", script, handler], capture_output=True, text=True,
+                          timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == '["abc-123",["input","change"]]'
+
+
+def test_clicking_a_row_opens_the_result(demo_keyspace) -> None:
+    dash = Dashboard(demo_keyspace)
+    dash.widget
+    assert OPENER_CLASS in dash.table.opener._dom_classes
+    assert TASKS_CLASS in dash.table.widget._dom_classes
+    wanted = dash.table.current["result_id"].iloc[3]
+    dash.table.opener.value = wanted  # what the row's click handler writes
+    assert dash.tabs.selected_index == RESULT and dash.result_id.value == wanted
+    assert dash.table.opener.value == "" and dash.errors == []
+    dash.tabs.selected_index = TASKS
+    dash.table.opener.value = wanted  # the same row again opens it again
+    assert dash.tabs.selected_index == RESULT
+
+
+def test_the_result_tab_shows_the_stored_value_on_request(demo_lab) -> None:
+    dash = Dashboard(demo_lab.lab, progress=False)
+    results = dash.snapshot.results
+    done = results[results["state"].astype(str) == "SUCCESS"]["result_id"].iloc[0]
+    values = dash.snapshot.values
+    failed = values[values["is_exception"].fillna(False).astype(bool)
+                    & (values["exception_name"].astype(str) != NOT_READY_NAME)
+                    & (values["result_id"].isin(results["result_id"]))]["result_id"].iloc[0]
+    assert dash.value_button.disabled  # nothing opened yet
+    dash.show_result(done)
+    assert not dash.value_button.disabled and dash.value_html.value == ""
+    dash.value_button.click()
+    shown = dash.value_html.value
+    assert dash.errors == [] and done in html.unescape(shown) and "value" in shown
+    dash.show_result(failed)
+    assert dash.value_html.value == ""  # the previous result's value is gone
+    dash.value_button.click()
+    assert "not loaded" in dash.value_html.value  # the pickled exception is only measured
+
+
+def test_a_snapshot_dashboard_cannot_read_values(demo_keyspace) -> None:
+    dash = Dashboard(demo_keyspace)
+    dash.show_result(demo_keyspace.results["result_id"].iloc[0])
+    assert dash.value_button.disabled and "Dashboard(lab)" in dash.value_button.tooltip

@@ -25,7 +25,6 @@ from .cells import (
     format_duration,
     format_limit,
     format_size,
-    shorten,
 )
 from .model import Fact, Page, Section, chart, table
 
@@ -273,14 +272,16 @@ def dashboard_page(snapshot: Snapshot, *, charts: bool = False) -> Page:
 
 
 def results_table(rows: pd.DataFrame, *, empty: str = "No result matches the filters.") -> Section:
-    """One page of the results table: every row of ``rows``, states as badges."""
+    """One page of the results table: every row of ``rows``, states as badges.
+
+    Each row carries its result id (``data-key``); the arguments cell repeats its
+    text as a tooltip, for frontends that clip it to the column's width.
+    """
     shown = rows[[c for c in _RESULT_COLUMNS if c in rows.columns]].rename(
         columns=_RESULT_COLUMNS)
-    if "arguments" in shown.columns:
-        shown["arguments"] = shown["arguments"].astype(object).map(
-            lambda v: shorten(str(v), 80), na_action="ignore")
     return Section("results", "Results, newest first", tables=(
-        table("results", "", shown, None, empty=empty, badges=("state",), plain=True),))
+        table("results", "", shown, None, empty=empty, badges=("state",), plain=True,
+              row_key="result_id", titled=("arguments",)),))
 
 
 def _summary_facts(comparison: Comparison) -> tuple[Fact, ...]:

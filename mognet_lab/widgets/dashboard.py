@@ -4,7 +4,8 @@ Presentation only: numbers come from :mod:`mognet_lab.analysis` (the
 snapshot's memo), charts from :mod:`mognet_lab.charts`, every HTML fragment
 from the sections of :mod:`mognet_lab.views.pages` — the same ones its static
 page (:meth:`Dashboard.to_html`) and the other views show; the only Redis
-access is :meth:`Lab.scan` on Refresh. A tab
+access is :meth:`Lab.scan` on Refresh and :meth:`Lab.value` when the Result
+tab is asked for a stored value (capped, never unpickled). A tab
 is drawn when it is shown and the snapshot changed since it was last drawn,
 so each chart is drawn once per change. Every widget callback runs through
 :meth:`Dashboard._guard`: an exception becomes the error banner's message
@@ -37,6 +38,8 @@ __all__ = ["Dashboard", "RefreshFailed", "TAB_TITLES", "banner_message"]
 TAB_TITLES = ("Overview", "Memory", "TTL", "Values", "Tasks", "Result")
 OVERVIEW, MEMORY, TTL, VALUES, TASKS, RESULT = range(len(TAB_TITLES))
 _TOP_CHOICES = (5, 10, 20, 50)
+# The most of one stored value the Result tab reads, decompresses and shows.
+VALUE_MAX_BYTES = 200_000
 # Conditions a user can act on (a LookupError: an id not in this scan); any other
 # exception is a defect of mognet_lab and is shown with its traceback folded away.
 _EXPECTED = (MognetLabError, LookupError)
@@ -239,11 +242,19 @@ class Dashboard:
         self.result_html = _html()
         self.result_html.value = h.fragment(h.note("Pick a result in the Tasks tab, or type "
                                                    "its id."))
+        self.value_button = widgets.Button(
+            description="Show the stored value", icon="eye", disabled=True,
+            layout=widgets.Layout(width="auto"),
+            tooltip=f"Read this result's value from Redis now (at most "
+                    f"{VALUE_MAX_BYTES // 1000} kB, JSON only, never unpickled)"
+            if self.lab is not None else "Needs a live Lab: Dashboard(lab)")
+        self.value_html = _html()
+        self.value_button.on_click(self._guard(lambda _: self.show_value()))
         self.open_button.on_click(self._guard(lambda _: self.show_result(self.result_id.value)))
         self.result_id.observe(self._guard(self._on_result_id), names="value")  # Enter
         self.related.observe(self._guard(self._on_related), names="value")
         return widgets.VBox([widgets.HBox([self.result_id, self.open_button, self.related]),
-                             self.result_html])
+                             self.result_html, self.value_button, self.value_html])
 
     # -- drawing ---------------------------------------------------------------
     def _draw(self, name: str, **options: Any) -> None:
@@ -371,7 +382,18 @@ class Dashboard:
         related += [(f"child {kid}", kid) for kid in view.children_ids[:200]]
         self.related.options = [("-", None), *related]
         self.result_id.value = view.result_id
+        self.value_html.value = ""
+        self.value_button.disabled = self.lab is None
         self.tabs.selected_index = RESULT
+
+    def show_value(self) -> None:
+        """Read the shown result's stored value now and show it decoded, at most
+        ``VALUE_MAX_BYTES`` of it (:meth:`Lab.value`: JSON only, never unpickled)."""
+        if self.lab is None or self._shown_result is None:
+            raise MognetLabError("Open a result first, in a dashboard built from a Lab: "
+                                 "reading a stored value needs Redis.")
+        view = self.lab.value(self._shown_result, max_bytes=VALUE_MAX_BYTES)
+        self.value_html.value = view._repr_html_()
 
     def _on_result_id(self, change: dict[str, Any]) -> None:
         # show_result() itself sets the box to the full id it opened: nothing to do then.
@@ -390,6 +412,7 @@ class Dashboard:
             self.result_html.value = self.snapshot.result(shown)._repr_html_()
         except KeyError:
             self._shown_result = None
+            self.value_html.value, self.value_button.disabled = "", True
             self.result_html.value = h.fragment(h.note(f"Result {shown} is not in the new "
                                                        "scan (expired or deleted)."))
 
