@@ -45,8 +45,8 @@ examples:
   mognet-lab report --snapshot monday.mognetlab -o report.md
   mognet-lab compare monday.mognetlab tuesday.mognetlab -o deltas.csv
 
-exit codes: 0 ok, 1 error, 2 usage, 3 Redis unreachable / TLS, 4 access denied,
-5 app not found. mognet_lab only ever reads: it never writes, deletes or expires a key.
+exit codes: 0 ok, 1 error, 2 usage, 3 Redis unreachable / not Redis / TLS,
+4 access denied, 5 app not found. mognet_lab only ever reads: it never writes, deletes or expires a key.
 """
 
 
