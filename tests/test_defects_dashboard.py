@@ -21,7 +21,8 @@ from mognet_lab.format import NOT_READY_NAME
 from mognet_lab.demo import Workload, write_workload
 from mognet_lab.embedded import EmbeddedRedis
 from mognet_lab.widgets import Dashboard
-from mognet_lab.widgets.dashboard import RESULT, TASKS, banner_message
+from mognet_lab.widgets.banner import banner_message
+from mognet_lab.widgets.dashboard import RESULT, TASKS
 from mognet_lab.widgets.table import OPENER_CLASS, ROWS_CLASS, TASKS_CLASS
 
 
@@ -164,3 +165,17 @@ def test_a_snapshot_dashboard_cannot_read_values(demo_keyspace) -> None:
     dash = Dashboard(demo_keyspace)
     dash.show_result(demo_keyspace.results["result_id"].iloc[0])
     assert dash.value_button.disabled and "Dashboard(lab)" in dash.value_button.tooltip
+
+
+def test_a_refresh_broken_by_a_defect_folds_its_traceback_away(demo_lab, demo_keyspace,
+                                                                monkeypatch) -> None:
+    def broken(**kwargs):
+        raise RuntimeError("a bug in the scan")
+
+    dash = Dashboard(demo_lab.lab, snapshot=demo_keyspace)
+    monkeypatch.setattr(demo_lab.lab, "scan", broken)
+    dash.refresh_button.click()
+    assert dash.errors[0].startswith("Could not refresh: a bug in the scan. (an unexpected "
+                                     "RuntimeError")
+    assert "<details><summary>traceback</summary>" in dash.error_banner.value
+    assert dash.errors[0].endswith("Press Refresh again.")

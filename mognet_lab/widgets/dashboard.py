@@ -15,7 +15,6 @@ instead of a traceback lost in the kernel's log.
 from __future__ import annotations
 
 import functools
-import traceback
 from typing import Any, Callable
 
 import ipywidgets as widgets
@@ -30,47 +29,17 @@ from ..views import html as h
 from ..views.cells import format_count, format_time
 from ..views.model import Section
 from ..views.pages import DASHBOARD_SECTIONS
+from .banner import RefreshFailed, banner_html, banner_message, error_detail, sentence
 from .charts import ChartView
 from .table import ResultsTable
 
-__all__ = ["Dashboard", "RefreshFailed", "TAB_TITLES", "banner_message"]
+__all__ = ["Dashboard", "RefreshFailed", "TAB_TITLES", "VALUE_MAX_BYTES"]
 
 TAB_TITLES = ("Overview", "Memory", "TTL", "Values", "Tasks", "Result")
 OVERVIEW, MEMORY, TTL, VALUES, TASKS, RESULT = range(len(TAB_TITLES))
 _TOP_CHOICES = (5, 10, 20, 50)
 # The most of one stored value the Result tab reads, decompresses and shows.
 VALUE_MAX_BYTES = 200_000
-# Conditions a user can act on (a LookupError: an id not in this scan); any other
-# exception is a defect of mognet_lab and is shown with its traceback folded away.
-_EXPECTED = (MognetLabError, LookupError)
-_BANNER = ("border:1px solid #c62828;background:#fdecea;color:#611a15;"
-           "padding:4px 8px;margin:4px 0;border-radius:3px")
-
-
-class RefreshFailed(MognetLabError):
-    """Refresh could not scan again; the dashboard still shows the previous scan."""
-
-
-def banner_message(exc: BaseException, where: str = "") -> str:
-    """The error banner's text for ``exc``: its message, never a Python class name first.
-
-    Parameters
-    ----------
-    exc
-        What a callback raised.
-    where
-        Which part of the page failed (``"Memory, top keys: "``), or nothing.
-    """
-    text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-    text = text.strip() or "no message"
-    if not isinstance(exc, _EXPECTED):  # a defect, not a condition to act on
-        text = f"{_sentence(text)} (an unexpected {type(exc).__name__}: the traceback below " \
-               "says where; please report it)"
-    return f"{where}{text}"
-
-
-def _sentence(text: str) -> str:
-    return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
 def _html() -> widgets.HTML:
@@ -153,11 +122,7 @@ class Dashboard:
         return guarded
 
     def _report(self, exc: BaseException, where: str = "") -> None:
-        # A mognet_lab error says all there is to say; anything else is a defect of
-        # mognet_lab, whose traceback (folded away) is what a bug report needs.
-        detail = "" if isinstance(exc, _EXPECTED) else \
-            "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        self._set_errors([*self.errors, banner_message(exc, where)], detail)
+        self._set_errors([*self.errors, banner_message(exc, where)], error_detail(exc))
 
     def _set_errors(self, errors: list[str], detail: str = "") -> None:
         self.errors = errors
@@ -165,9 +130,7 @@ class Dashboard:
             self.error_banner.value = ""
             self.error_banner.layout.display = "none"
             return
-        lines = "".join(f"<div>&#9888; {h.esc(e)}</div>" for e in errors)
-        trace = f"<details><summary>traceback</summary>{h.pre(detail)}</details>" if detail else ""
-        self.error_banner.value = f'<div style="{_BANNER}">{lines}{trace}</div>'
+        self.error_banner.value = banner_html(errors, detail)
         self.error_banner.layout.display = None
 
     # -- layout ----------------------------------------------------------------
@@ -358,7 +321,7 @@ class Dashboard:
     def _refresh_advice(self, exc: Exception) -> str:
         scanned = self.snapshot.provenance.scanned_at
         what = "Check the server and press" if isinstance(exc, RedisUnavailable) else "Press"
-        return (f"Could not refresh: {_sentence(banner_message(exc))} The data below is from "
+        return (f"Could not refresh: {sentence(banner_message(exc))} The data below is from "
                 f"the scan at {scanned:%H:%M:%S} UTC ({scanned:%Y-%m-%d}). "
                 f"{what} Refresh again.")
 
