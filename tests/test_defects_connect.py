@@ -4,7 +4,9 @@ that answer the way AMQP and HTTP servers do."""
 
 from __future__ import annotations
 
+import shutil
 import socket
+import subprocess
 import threading
 import time
 from typing import Iterator
@@ -13,8 +15,9 @@ from urllib.parse import urlsplit
 import pytest
 
 import mognet_lab
-from mognet_lab import NotRedis, RedisUnavailable, TLSFailed
+from mognet_lab import MognetLabError, NotRedis, RedisUnavailable, TLSFailed
 from mognet_lab.cli import EXIT_CODES, main
+from mognet_lab.demo import Workload, write_workload
 from mognet_lab.embedded import EmbeddedRedis
 
 AMQP_HEADER = b"AMQP\x00\x00\x09\x01"  # what RabbitMQ answers to a foreign protocol
@@ -89,3 +92,38 @@ def test_rediss_to_a_plain_port_fails_fast_with_a_tls_error(capsys) -> None:
             mognet_lab.connect(url, app="a")
     assert took < 4.0, f"took {took:.1f} s"
     assert "TLS" in err and "use redis://" in err and err.count("\n") == 1
+
+
+@pytest.fixture
+def tls_redis(tmp_path) -> Iterator[tuple[EmbeddedRedis, int]]:
+    """A redis-server with a plain port (to write) and a TLS port (self-signed cert)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl (to make a test certificate) is not installed")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        tls_port = int(probe.getsockname()[1])
+    server = EmbeddedRedis(extra_args=["--tls-port", str(tls_port), "--tls-cert-file",
+                                       str(cert), "--tls-key-file", str(key),
+                                       "--tls-ca-cert-file", str(cert),
+                                       "--tls-auth-clients", "no"])
+    try:
+        server.start()
+    except MognetLabError as exc:
+        pytest.skip(f"this redis-server cannot serve TLS: {exc}")
+    try:
+        yield server, tls_port
+    finally:
+        server.stop()
+
+
+def test_a_real_tls_server_still_scans_with_the_bounded_handshake(tls_redis) -> None:
+    server, tls_port = tls_redis
+    write_workload(server, Workload(app="tls_app", results=30, seed=5))
+    url = f"rediss://127.0.0.1:{tls_port}/0?ssl_cert_reqs=none"
+    with mognet_lab.connect(url, app="tls_app") as lab:
+        snapshot = lab.scan(progress=False)
+    assert len(snapshot.results) == 30 and snapshot.keys["error"].isna().all()
