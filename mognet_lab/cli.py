@@ -49,9 +49,9 @@ examples:
   mognet-lab cleanup-plan redis://localhost:6379/0 --app my_app -o plan.redis
   mognet-lab metrics redis://localhost:6379/0 --app my_app -o my_app.prom
 
-exit codes: 0 ok, 1 error, 2 usage, 3 Redis unreachable / TLS, 4 access denied,
-5 app not found, 7 findings --fail-on reached. mognet_lab only ever reads: it never
-writes, deletes or expires a key.
+exit codes: 0 ok, 1 error, 2 usage, 3 Redis unreachable / not Redis / TLS,
+4 access denied, 5 app not found, 7 findings --fail-on reached. mognet_lab only ever
+reads: it never writes, deletes or expires a key.
 """
 
 
@@ -79,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--save", metavar="DIR",
                       help="also save the whole snapshot (Parquet) for `report --snapshot` "
                            "and `compare`")
+    scan.add_argument("--overwrite", action="store_true",
+                      help="with --save: replace a snapshot already saved in DIR")
     _scan_options(scan)
 
     _report_parser(commands)
@@ -176,18 +178,25 @@ def _scan(args: argparse.Namespace) -> int:
     from .export import format_for, write_frame
     from .views import summary_text
 
+    # Every output is checked before the scan, which may take minutes.
+    exporting = bool(args.frame or args.format or args.output)
+    fmt = format_for(args.output, args.format) if exporting else ""
+    if args.frame == "all":
+        _check_frames_dir(args.output)
+    elif args.output:
+        _check_output_file(args.output, "-o")
+    if args.save:
+        _check_save_target(Path(args.save), args.overwrite)
     with _connect(args) as lab:
         snapshot = _scan_quietly(lab, args)
     if args.save:
-        print(f"saved the snapshot to {snapshot.save(args.save)}", file=sys.stderr)
-    if not (args.frame or args.format or args.output):
+        saved = snapshot.save(args.save, overwrite=args.overwrite)
+        print(f"saved the snapshot to {saved}", file=sys.stderr)
+    if not exporting:
         print(summary_text(snapshot))
         return 0
-    fmt = format_for(args.output, args.format)
     names = list(snapshot.frames) if args.frame == "all" else [args.frame or "results"]
     if args.frame == "all":
-        if not args.output:
-            raise BadOption("--frame all needs -o DIRECTORY.")
         Path(args.output).mkdir(parents=True, exist_ok=True)
         for name in names:
             write_frame(snapshot.frame(name), Path(args.output) / f"{name}.{fmt}", fmt)
@@ -210,6 +219,40 @@ def _connect(args: argparse.Namespace) -> Lab:
     return lab
 
 
+def _check_output_file(path: str | Path, option: str) -> None:
+    """BadOption unless a file can be created at ``path``: its directory exists and
+    ``path`` is not itself a directory."""
+    target = Path(path)
+    parent = target.parent
+    if target.is_dir():
+        raise BadOption(f"{option} {path}: that is a directory; give a file name in it.")
+    if not parent.is_dir():
+        why = "is not a directory" if parent.exists() else "does not exist"
+        raise BadOption(f"{option} {path}: the directory {parent} {why} (create it first, "
+                        "or choose another path).")
+
+
+def _check_frames_dir(path: str | None) -> None:
+    from .export import EXPORT_FORMATS
+
+    target = Path(path) if path else None
+    if target is None or (target.exists() and not target.is_dir()) or \
+            target.suffix.lstrip(".").lower() in EXPORT_FORMATS:
+        raise BadOption(f"--frame all writes one file per frame: -o needs a directory, not "
+                        f"{path or 'stdout'} (e.g. -o frames/ with --format csv).")
+
+
+def _check_save_target(path: Path, overwrite: bool) -> None:
+    from .persist import PROVENANCE_FILE
+
+    if (path / PROVENANCE_FILE).is_file() and not overwrite:
+        raise BadOption(f"--save {path}: a snapshot is already saved there; add --overwrite "
+                        "to replace it, or choose another directory.")
+    if path.exists() and not (path / PROVENANCE_FILE).is_file():
+        raise BadOption(f"--save {path}: it exists and is not a saved snapshot; choose another "
+                        "directory (mognet_lab never deletes other files).")
+
+
 def _scan_quietly(lab: Lab, args: argparse.Namespace) -> Snapshot:
     """Scan, printing each of the scan's warnings as one line on stderr (no traceback-style
     ``warnings`` output)."""
@@ -226,6 +269,7 @@ def _report(args: argparse.Namespace) -> int:
     from .snapshot import Snapshot
 
     check_report_path(args.output)  # before a long scan, not after
+    _check_output_file(args.output, "-o")
     if (args.url is None) == (args.snapshot is None):
         raise BadOption("report needs either a Redis URL (with --app) or --snapshot DIR.")
     if args.snapshot is not None:
@@ -249,8 +293,9 @@ def _compare(args: argparse.Namespace) -> int:
 
     if args.output:
         check_comparison_path(args.output)
+        _check_output_file(args.output, "-o")
     comparison = compare(Snapshot.load(args.old), Snapshot.load(args.new))
-    print(render_text(comparison_page(comparison, max_rows=20)))
+    print(render_text(comparison_page(comparison, max_rows=20), repr_style=False))
     if args.output:
         write_comparison(comparison, args.output)
         print(f"wrote {args.output}", file=sys.stderr)

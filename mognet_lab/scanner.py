@@ -12,7 +12,7 @@ from typing import Any, Iterator, Mapping, Sequence
 from ._version import __version__
 from .frames import build_frames
 from .keys import app_scan_pattern
-from .progress import progress_bar
+from .progress import progress_bar, scan_total
 from .raw import KindBatch
 from .reader import Node, ServerIdentity, Walk, read_server, server_identity
 from .reader.seen import SeenKeys
@@ -131,7 +131,8 @@ def scan_app(nodes: Sequence[Node], app: str, settings: ScanSettings, *, url: st
         node.configure(server.get("redis_version"))
     collector = Collector(settings)
     reading = _Reading(nodes, app, settings, servers)
-    bar = progress_bar(progress, desc=f"Scanning {app}", total=settings.limit)
+    bar = progress_bar(progress, desc=f"Scanning {app}",
+                       total=scan_total([s.get("dbsize") for s in servers], settings.limit))
     try:
         with _gc_paused():
             for replies in reading:

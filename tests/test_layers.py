@@ -211,7 +211,8 @@ def test_nothing_above_the_reader_sends_a_command(layer: str) -> None:
 PUBLIC = {
     "mognet_lab": [
         "AccessDenied", "AppNotFound", "BadOption", "Comparison", "EmbeddedRedisError",
-        "FRAME_NAMES", "History", "InvalidURL", "Lab", "MognetLabError", "NotReadOnly", "Provenance",
+        "FRAME_NAMES", "History", "InvalidURL", "Lab", "MognetLabError", "NotReadOnly",
+        "NotRedis", "Provenance",
         "RedisUnavailable", "SCHEMAS", "ScanSettings", "ScanWarning", "Snapshot", "TLSFailed",
         "__version__",
         "compare", "connect", "discover_apps"],

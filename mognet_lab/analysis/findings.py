@@ -38,7 +38,7 @@ from .pressure import ISSUE_ADVICE, ISSUE_TITLES, server_pressure
 from .memo import memoized
 from .scan_warnings import nested_apps
 from .ttl import without_ttl
-from .values import listpack_overflow, poorly_compressed
+from .values import LISTPACK_SHARE, listpack_overflow, poorly_compressed
 
 __all__ = ["SEVERITIES", "findings", "held_placeholders", "top_findings"]
 
@@ -48,8 +48,6 @@ SEVERITY_DTYPE = pd.CategoricalDtype(SEVERITIES, ordered=True)
 _COLUMNS: dict[str, Any] = {"severity": SEVERITY_DTYPE, "code": pd.StringDtype(),
                             "title": pd.StringDtype(), "measured": pd.StringDtype(),
                             "keys": "Int64", "bytes": "Int64", "advice": pd.StringDtype()}
-# Listpack overflow is reported once its estimated cost is this share of the app.
-LISTPACK_SHARE = 0.10
 # A stored exception this large carries more than a message and a traceback.
 LARGE_EXCEPTION_BYTES = 16 << 10
 _POOR_RATIO, _POOR_MIN_BYTES = 1.1, 1024
@@ -127,15 +125,21 @@ def top_findings(snapshot: Snapshot, n: int = 5, **kwargs: Any) -> pd.DataFrame:
     return findings(snapshot, **kwargs).head(count).reset_index(drop=True)
 
 
-def _breakdown(labels: pd.Series, top: int = 4, *, names_first: bool = False) -> str:
-    """``"300 result, 112 metadata"`` (or ``"worker-1 (3)"``): counts per label, largest first."""
+def _breakdown(labels: pd.Series, top: int = 4, *, names_first: bool = False,
+               noun: str = "other") -> str:
+    """``"300 result, 112 metadata"`` (or ``"worker-1 (3), 2 other nodes (5)"`` with
+    ``noun="node"``): counts per label, largest first."""
     counts = labels.astype(object).fillna("?").value_counts()
     # Ties in label order, so the same keyspace always reads the same.
     counts = counts.sort_index().sort_values(ascending=False, kind="stable")
     parts = [f"{name} ({count})" if names_first else f"{count} {name}"
              for name, count in counts.head(top).items()]
-    rest = int(counts.iloc[top:].sum())
-    return ", ".join(parts + ([f"{rest} other"] if rest else []))
+    rest, others = int(counts.iloc[top:].sum()), len(counts) - top
+    if rest and names_first:  # "2 other" would not say two what
+        parts.append(f"{plural(others, f'other {noun}')} ({rest})")
+    elif rest:
+        parts.append(f"{rest} other")
+    return ", ".join(parts)
 
 
 def _verb(count: int, one: str = "has", many: str = "have") -> str:
@@ -257,8 +261,8 @@ def _stuck(ctx: _Context) -> Iterator[Finding]:
     yield Finding("warning", "stuck_tasks", "Tasks stuck RUNNING or SUSPENDED",
                   f"{plural(len(found), 'result')} ({_breakdown(mine['state'])}) stuck for more "
                   f"than {format_age(ctx.stuck_after)}, the oldest for {format_age(oldest)}, on "
-                  f"nodes {_breakdown(mine['node_id'], 3, names_first=True)}; their keys hold "
-                  f"{format_bytes(size)}", len(found), size)
+                  f"nodes {_breakdown(mine['node_id'], 3, names_first=True, noun='node')}; "
+                  f"their keys hold {format_bytes(size)}", len(found), size)
 
 
 def _orphans(ctx: _Context) -> Iterator[Finding]:
@@ -322,7 +326,7 @@ def _retries_text(found: pd.DataFrame, ctx: _Context) -> str:
     restarts = unexpected_restarts(mine)
     return (f"{plural(len(found), 'result')} started without a matching stop "
             f"{plural(int(restarts.sum()), 'time')} in all (at most {int(restarts.max())} on "
-            f"one result); tasks: {_breakdown(mine['name'], 3, names_first=True)}")
+            f"one result); tasks: {_breakdown(mine['name'], 3, names_first=True, noun='task')}")
 
 
 def _unknown_text(found: pd.DataFrame, ctx: _Context) -> str:

@@ -43,10 +43,14 @@ SUFFIXES = {".html": "to_html", ".md": "to_markdown", ".json": "to_json"}
 
 
 def check_report_path(path: str | Path) -> str:
-    """The name of the Report method rendering ``path``'s format; BadOption if none does."""
+    """The name of the Report method rendering ``path``'s format; BadOption if none does
+    or if ``path``'s directory does not exist (checked before any scan or rendering)."""
     method = SUFFIXES.get(Path(path).suffix.lower())
     if method is None:
         raise bad_option("path", str(path), "a file name ending in " + ", ".join(SUFFIXES))
+    if not Path(path).parent.is_dir():
+        raise bad_option("path", str(path), f"a file in an existing directory "
+                         f"({Path(path).parent} does not exist)")
     return method
 
 
