@@ -66,5 +66,10 @@ def progress_bar(enabled: bool, *, desc: str, total: int | None = None) -> Any:
         return _Silent()
     from tqdm.auto import tqdm
 
-    return _Keys(tqdm(total=total, desc=desc, unit=" keys", unit_scale=True, leave=False,
+    # A widget bar stays, finished, in the notebook: a closed widget's model is gone,
+    # and the output that displayed it then reads "Error displaying widget: model not
+    # found" wherever the page is rendered again (Voila, a reopened notebook). A text
+    # bar leaves the terminal clean.
+    widget = any(cls.__module__ == "tqdm.notebook" for cls in tqdm.__mro__)
+    return _Keys(tqdm(total=total, desc=desc, unit=" keys", unit_scale=True, leave=widget,
                       bar_format=_WITHOUT_TOTAL if total is None else _WITH_TOTAL))

@@ -125,6 +125,15 @@ def test_the_dashboard_in_a_browser(served: tuple[str, EmbeddedRedis],
     browser.open(url)
     browser.wait_for(f"!!{_tab('Overview')}", timeout_s=120)
     browser.wait_for("document.body.innerText.includes('Mognet app')")
+    browser.wait_for("document.body.innerText.includes('Key numbers')")
+    shown = browser.evaluate("document.body.innerText")
+    # The scan's finished progress bar leaves no dead widget behind it.
+    assert "Loading widget" not in shown and "Error displaying widget" not in shown
+    # Each label of the key numbers on one line (page styles float <dt> otherwise).
+    label_heights = browser.evaluate("[...document.querySelectorAll('dl.facts dt')]"
+                                     ".filter(d => d.offsetParent)"
+                                     ".map(d => d.getBoundingClientRect().height)")
+    assert label_heights and max(label_heights) < 30, label_heights
 
     click(browser, _tab("Tasks"))
     done_row = ("[...document.querySelectorAll('tr[data-key]')]"

@@ -57,7 +57,7 @@ _CSS = f"""
 .{ROOT} nav a {{margin-right: 16px; color: #0969da; text-decoration: none;}}
 .{ROOT} .facts {{display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px;
   margin: 6px 0 12px 0;}}
-.{ROOT} .facts dt {{color: #57606a;}}
+.{ROOT} .facts dt {{color: #57606a; float: none; width: auto; margin: 0;}}
 .{ROOT} .facts dd {{margin: 0; font-weight: 600; overflow-wrap: anywhere;}}
 .{ROOT} .tbl {{overflow-x: auto; margin: 4px 0 2px 0;}}
 .{ROOT} table {{border-collapse: collapse; font-size: 13px;}}

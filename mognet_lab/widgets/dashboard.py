@@ -86,15 +86,16 @@ class Dashboard:
                  history: History | None = None) -> None:
         if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
             raise bad_option("page_size", page_size, "an integer >= 1")
+        self.progress = progress
+        self.progress_output = widgets.Output()  # the scan's progress bar, cleared after
         if isinstance(source, Lab):
             self.lab: Lab | None = source
-            self.snapshot = snapshot if snapshot is not None else source.scan(progress=progress)
+            self.snapshot = snapshot if snapshot is not None else self._scan()
         elif isinstance(source, Snapshot) and snapshot is None:
             self.lab, self.snapshot = None, source
         else:
             raise bad_option("source", type(source).__name__,
                              "a Lab, or a Snapshot (without snapshot=)")
-        self.progress = progress
         self.history = history
         self.errors: list[str] = []
         self._busy = 0  # depth of guarded callbacks running
@@ -150,7 +151,6 @@ class Dashboard:
                                                  tooltip="Scan the app again (read-only)")
             self.refresh_button.on_click(self._guard(lambda _: self.refresh()))
             header.insert(0, self.refresh_button)
-        self.progress_output = widgets.Output()
         self.charts = {
             "memory_gauge": ChartView(charts.memory_gauge),
             "memory_by_kind": ChartView(charts.memory_by_kind),
@@ -320,22 +320,32 @@ class Dashboard:
                                  "nothing to rescan: build it with Dashboard(lab) to refresh.")
         if self.refresh_button is not None:
             self.refresh_button.disabled = True
-        failure: Exception | None = None
         try:
-            # Caught inside the Output context: in a kernel, Output.__exit__ prints an
-            # escaping exception's traceback into the page and swallows it.
-            with self.progress_output:
-                try:
-                    snapshot = self.lab.scan(progress=self.progress)
-                except Exception as exc:  # noqa: BLE001 - re-raised below, worded
-                    failure = exc
+            snapshot = self._scan()
+        except Exception as exc:  # noqa: BLE001 - worded for the banner
+            raise RefreshFailed(self._refresh_advice(exc)) from exc
         finally:
-            self.progress_output.outputs = ()
             if self.refresh_button is not None:
                 self.refresh_button.disabled = False
-        if failure is not None:
-            raise RefreshFailed(self._refresh_advice(failure)) from failure
         self.set_snapshot(snapshot)
+        return snapshot
+
+    def _scan(self) -> Snapshot:
+        """Scan the Lab with its progress bar in :attr:`progress_output`, cleared after."""
+        assert self.lab is not None
+        failure: Exception | None = None
+        # Caught inside the Output context: in a kernel, Output.__exit__ prints an
+        # escaping exception's traceback into the page and swallows it.
+        with self.progress_output:
+            try:
+                snapshot = self.lab.scan(progress=self.progress)
+            except Exception as exc:  # noqa: BLE001 - re-raised below
+                failure = exc
+        # The front end holds what the Output captured: clear it there (assigning
+        # outputs here would change nothing the kernel knows of).
+        self.progress_output.clear_output()
+        if failure is not None:
+            raise failure
         return snapshot
 
     def _refresh_advice(self, exc: Exception) -> str:
