@@ -1,0 +1,148 @@
+"""Stream the keys of an RDB dump file, with what its header says (no Redis involved).
+
+The file is parsed by ``rdb-py`` (the ``[rdb]`` extra: a maintained Rust
+parser of RDB versions 1-13, i.e. Redis up to 8.x, for Python 3.10+), one
+entry at a time, so a dump of any size is read in bounded memory: only the
+entry at hand is alive. Parser failures are translated here, once, into
+:class:`~mognet_lab.errors.BadDump`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..errors import BadDump, MissingExtra
+
+__all__ = ["DumpInfo", "DumpEntry", "RdbFile", "looks_like_dump"]
+
+_MAGIC = b"REDIS"
+_TYPES = {"hash": "hash", "set": "set", "string": "string", "list": "list",
+          "sorted_set": "zset"}
+_HEADER_ITEMS = ("aux_field", "select_db", "resize_db", "checksum")
+
+
+@dataclass
+class DumpInfo:
+    """What the dump's header (aux fields) says: Redis version, save time, memory."""
+
+    path: str
+    rdb_version: int
+    aux: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def redis_version(self) -> str | None:
+        return self.aux.get("redis-ver")
+
+    @property
+    def ctime_ms(self) -> int | None:
+        """When the dump was written (ms since the epoch), from the ``ctime`` aux field."""
+        found = self.aux.get("ctime")
+        return int(found) * 1000 if found is not None and found.isdigit() else None
+
+    @property
+    def used_memory(self) -> int | None:
+        found = self.aux.get("used-mem")
+        return int(found) if found is not None and found.isdigit() else None
+
+
+class DumpEntry:
+    """One key of the dump: its name, Redis type, data and absolute expiry (ms)."""
+
+    __slots__ = ("key", "rtype", "data", "expiry_ms")
+
+    def __init__(self, key: bytes, rtype: str, data: Any, expiry_ms: int | None) -> None:
+        self.key, self.rtype, self.data, self.expiry_ms = key, rtype, data, expiry_ms
+
+
+def looks_like_dump(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is an existing file (a dump to read, not a Redis URL)."""
+    return Path(path).is_file()
+
+
+def _decoder(path: str) -> Any:
+    try:
+        import rdb  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        raise MissingExtra("Reading an RDB dump needs rdb-py: pip install 'mognet-lab[rdb]' "
+                           "(it needs Python 3.10+).") from None
+    try:
+        return rdb.RdbDecoder(path)
+    except OSError as exc:
+        raise BadDump(f"{path}: cannot be read ({exc.strerror or exc}).") from None
+    except ValueError as exc:
+        raise BadDump(f"{path}: not a readable RDB dump ({_reason(exc)}).") from None
+
+
+def _reason(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:200]
+
+
+class RdbFile:
+    """The dump at ``path``: :attr:`info` once opened, then its keys of database ``db``.
+
+    Iterating yields the :class:`DumpEntry` of every key whose name starts with
+    ``prefix`` (all keys when it is empty); :attr:`info` fills with the aux
+    fields as they are met (they come before the keys).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, db: int = 0) -> None:
+        self.path = str(path)
+        self.db = db
+        self._check_magic()
+        self._items = _decoder(self.path)
+        self.info = DumpInfo(self.path, int(self._items.version))
+
+    def _check_magic(self) -> None:
+        # The parser would say "Unsupported format"; a plain sentence is kinder.
+        try:
+            with open(self.path, "rb") as handle:
+                head = handle.read(9)
+        except OSError as exc:
+            raise BadDump(f"{self.path}: cannot be read ({exc.strerror or exc}).") from None
+        if not head.startswith(_MAGIC) or not head[5:9].isdigit():
+            raise BadDump(f"{self.path}: not an RDB dump (it does not start with "
+                          f"'REDIS' and a version number).")
+
+    def entries(self, prefix: bytes = b"") -> Iterator[DumpEntry]:
+        """The keys of :attr:`db` starting with ``prefix``, in file order."""
+        current_db, checked = 0, False
+        for item in self._iterate():
+            kind = item["type"]
+            if kind in _HEADER_ITEMS:
+                if kind == "aux_field":
+                    self.info.aux[_text(item["key"])] = _text(item["value"])
+                elif kind == "select_db":
+                    current_db = item["db"]
+                elif kind == "checksum":
+                    checked = True
+                continue
+            if current_db != self.db or not item["key"].startswith(prefix):
+                continue
+            data = item.get("values") if kind != "set" else item["members"]
+            if kind == "string":
+                data = item["value"]
+            yield DumpEntry(item["key"], _TYPES.get(kind, kind), data, item.get("expiry"))
+        if not checked:
+            raise BadDump(f"{self.path}: the dump ends before its checksum (truncated).")
+
+    def _iterate(self) -> Iterator[dict[str, Any]]:
+        items = self._items
+        while True:
+            try:
+                item = next(items)
+            except StopIteration:
+                return
+            except ValueError as exc:
+                raise BadDump(f"{self.path}: not a readable RDB dump ({_reason(exc)}).") \
+                    from None
+            except OSError as exc:
+                raise BadDump(f"{self.path}: read failed ({exc.strerror or exc}).") from None
+            yield item
+
+
+def _text(raw: Any) -> str:
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)

