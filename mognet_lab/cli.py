@@ -12,6 +12,7 @@ from . import __version__
 from .errors import (
     AccessDenied,
     AppNotFound,
+    BadDump,
     BadOption,
     InvalidURL,
     MognetLabError,
@@ -34,6 +35,7 @@ EXIT_CODES = {
     "unreachable": 3,    # Redis unreachable, TLS failure
     "denied": 4,         # wrong password, ACL denial
     "no_app": 5,         # the app has no keys in this Redis
+    "bad_dump": 6,       # the file given is not a readable RDB dump
 }
 _EPILOG = """\
 examples:
@@ -43,10 +45,13 @@ examples:
   mognet-lab scan rediss://:PASSWORD@host:6380/0 --app my_app --frame values -o values.parquet
   mognet-lab report redis://localhost:6379/0 --app my_app -o report.html --redact
   mognet-lab report --snapshot monday.mognetlab -o report.md
+  mognet-lab report dump.rdb --app my_app -o report.html    offline, from an RDB dump
   mognet-lab compare monday.mognetlab tuesday.mognetlab -o deltas.csv
 
 exit codes: 0 ok, 1 error, 2 usage, 3 Redis unreachable / TLS, 4 access denied,
-5 app not found. mognet_lab only ever reads: it never writes, deletes or expires a key.
+5 app not found, 6 not a readable RDB dump. Wherever a URL is taken, the path
+of an RDB dump (needs the [rdb] extra) is read instead, sending nothing to Redis.
+mognet_lab only ever reads: it never writes, deletes or expires a key.
 """
 
 
@@ -60,10 +65,10 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     apps = commands.add_parser("apps", help="list the Mognet apps in a Redis, with key counts")
-    apps.add_argument("url", help="redis://[user:password@]host:port/db (rediss:// for TLS)")
+    apps.add_argument("url", help="redis://[user:password@]host:port/db (rediss:// for TLS), or an RDB dump file")
 
     scan = commands.add_parser("scan", help="scan one app: print a summary or export frames")
-    scan.add_argument("url", help="redis://[user:password@]host:port/db (rediss:// for TLS)")
+    scan.add_argument("url", help="redis://[user:password@]host:port/db (rediss:// for TLS), or an RDB dump file")
     scan.add_argument("--app", required=True, help="the Mognet app's name")
     scan.add_argument("--frame", choices=[*FRAME_NAMES, "all"],
                       help="export this frame (default with -o/--format: results)")
@@ -96,7 +101,7 @@ def _report_parser(commands: argparse._SubParsersAction) -> None:
     report = commands.add_parser("report", help="scan one app (or load a saved snapshot) and "
                                                 "write a report: .html, .md or .json")
     report.add_argument("url", nargs="?",
-                        help="redis://[user:password@]host:port/db (or give --snapshot)")
+                        help="redis://[user:password@]host:port/db or an RDB dump file (or give --snapshot)")
     report.add_argument("--app", help="the Mognet app's name (with a URL)")
     report.add_argument("--snapshot", metavar="DIR",
                         help="report on a snapshot saved with Snapshot.save instead of scanning")
@@ -133,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _exit_code(exc: MognetLabError) -> int:
-    for kind, name in ((AppNotFound, "no_app"), (AccessDenied, "denied"),
+    for kind, name in ((BadDump, "bad_dump"), (AppNotFound, "no_app"), (AccessDenied, "denied"),
                        (RedisUnavailable, "unreachable"), (InvalidURL, "usage"),
                        (BadOption, "usage")):
         if isinstance(exc, kind):
@@ -156,18 +161,16 @@ def _run(args: argparse.Namespace) -> int:
 def _apps(args: argparse.Namespace) -> int:
     from .lab import discover_apps
 
-    apps = discover_apps(args.url)
+    apps = discover_apps(args.url)  # a Redis URL or the path of an RDB dump
     print(apps.to_string(index=False) if len(apps) else "No Mognet keys found.")
     return 0
 
 
 def _scan(args: argparse.Namespace) -> int:
     from .export import format_for, write_frame
-    from .lab import connect
     from .views import summary_text
 
-    with connect(args.url, app=args.app) as lab:
-        snapshot = _scan_quietly(lab, args)
+    snapshot = _read(args.url, args)
     if args.save:
         print(f"saved the snapshot to {snapshot.save(args.save)}", file=sys.stderr)
     if not (args.frame or args.format or args.output):
@@ -188,12 +191,33 @@ def _scan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read(source: str, args: argparse.Namespace) -> Snapshot:
+    """Scan the app at a Redis URL, or read it from the RDB dump at that path."""
+    from .lab import connect, from_rdb
+    from .offline import looks_like_dump
+    from .settings import ScanSettings
+
+    if not source.startswith(("redis://", "rediss://", "unix://")) and looks_like_dump(source):
+        settings = ScanSettings(batch=args.batch, limit=args.limit)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ScanWarning)
+            snapshot = from_rdb(source, app=args.app, progress=not args.no_progress,
+                                settings=settings)
+        return _print_warnings(snapshot)
+    with connect(source, app=args.app) as lab:
+        return _scan_quietly(lab, args)
+
+
 def _scan_quietly(lab: Lab, args: argparse.Namespace) -> Snapshot:
     """Scan, printing each of the scan's warnings as one line on stderr (no traceback-style
     ``warnings`` output)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ScanWarning)
         snapshot = lab.scan(progress=not args.no_progress, limit=args.limit, batch=args.batch)
+    return _print_warnings(snapshot)
+
+
+def _print_warnings(snapshot: Snapshot) -> Snapshot:
     for text in snapshot.warnings:
         print(f"mognet-lab: warning: {censor_text(text)}", file=sys.stderr)
     return snapshot
@@ -211,10 +235,7 @@ def _report(args: argparse.Namespace) -> int:
     else:
         if not args.app:
             raise BadOption("report URL needs --app APP (the Mognet app's name).")
-        from .lab import connect
-
-        with connect(args.url, app=args.app) as lab:
-            snapshot = _scan_quietly(lab, args)
+        snapshot = _read(args.url, args)
     report = Report(snapshot, redact=args.redact, top=args.top, title=args.title)
     written = report.to_file(args.output)
     print(f"wrote {written} ({written.stat().st_size:,} bytes)", file=sys.stderr)

