@@ -22,11 +22,11 @@ from ..keys import (
     KIND_RESULT,
     KIND_STATE,
     KIND_VALUE,
-    parse_key,
+    group_by_kind,
 )
 from ..raw import Clipped, KindBatch
 from ..settings import ScanSettings
-from .dump import DumpEntry
+from .dump import Entry
 from .memory_model import MemoryModel
 
 __all__ = ["BatchMaker"]
@@ -36,33 +36,11 @@ _EXPECTED = {KIND_RESULT: "hash", KIND_VALUE: "hash", KIND_CHILDREN: "set",
 _RESULT_NAMES = tuple(name.encode() for name in RESULT_FIELDS)
 _KWARGS = _RESULT_NAMES[-1]
 _VALUE_FIELDS = (b"contents", b"encoding", b"content_type")
-
-
-class _Columns:
-    """One kind's keys of a batch, a list per column (as KindBatch holds them)."""
-
-    def __init__(self, kind: str) -> None:
-        self.kind = kind
-        self.keys: list[bytes] = []
-        self.owners: list[str | None] = []
-        self.pttl: list[int | None] = []
-        self.memory: list[int | None] = []
-        self.counts: list[int | None] = []
-        self.types: list[str] = []
-        self.data: list[Any] = []
-        self.errors: list[str | None] = []
-        self.encodings: list[str | None] = []
-
-    def batch(self) -> KindBatch:
-        return KindBatch(kind=self.kind, keys=self.keys, owners=self.owners,
-                         pttl_ms=self.pttl, memory_bytes=self.memory,
-                         member_counts=self.counts, redis_types=self.types, data=self.data,
-                         errors=self.errors,
-                         redis_encodings=self.encodings if self.kind == KIND_VALUE else [])
+_GONE: Any = object()  # a key the live reader would take as vanished
 
 
 class BatchMaker:
-    """Gathers a dump's keys of ``app`` into batches of ``settings.batch`` keys.
+    """Gathers a dump's keys of ``app`` into batches, one :class:`KindBatch` per kind.
 
     Parameters
     ----------
@@ -74,54 +52,62 @@ class BatchMaker:
     def __init__(self, app: str, settings: ScanSettings, model: MemoryModel,
                  ctime_ms: int) -> None:
         self.app, self.settings, self.model, self.ctime_ms = app, settings, model, ctime_ms
-        self._groups: dict[str, _Columns] = {}
-        self.pending = 0
-        self._readers: dict[str, Callable[[Any], Any]] = {
+        self._pending: dict[bytes, Entry] = {}
+        self._readers: dict[str, Callable[[Any, int], Any]] = {
             KIND_RESULT: self._result, KIND_VALUE: self._value,
             KIND_CHILDREN: self._children, KIND_METADATA: self._fields,
             KIND_STATE: self._fields}
 
-    def add(self, entry: DumpEntry) -> bool:
-        """Add one key; False if it was left out (expired when the dump was written)."""
-        expiry = entry.expiry_ms
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def add(self, entry: Entry) -> bool:
+        """Add one key ``(name, type, data, expiry_ms)``; False if it was left out
+        (expired when the dump was written)."""
+        expiry = entry[3]
         if expiry is not None and expiry <= self.ctime_ms:
             return False
-        kind, owner = parse_key(self.app, entry.key)
-        expected = _EXPECTED.get(kind)
-        memory = self.model.entry_bytes(entry.key, entry.rtype, entry.data,
-                                        expires=expiry is not None)
-        data: Any = None
-        error: str | None = None
-        count: int | None = None
-        if expected is not None and entry.rtype != expected:
-            error = f"expected a {expected} for a {kind} key, found a {entry.rtype}"
-        elif expected is not None:
-            count = len(entry.data)
-            read = self._readers[kind](entry.data, memory)
-            if read is None:
-                return False
-            data, error = read
-        group = self._groups.get(kind)
-        if group is None:
-            group = self._groups[kind] = _Columns(kind)
-        group.keys.append(entry.key)
-        group.owners.append(owner)
-        group.pttl.append(-1 if expiry is None else expiry - self.ctime_ms)
-        group.memory.append(memory)
-        group.counts.append(count)
-        group.types.append(entry.rtype)
-        group.data.append(data)
-        group.errors.append(error)
-        if kind == KIND_VALUE:
-            group.encodings.append(self.model.encoding(entry.rtype, entry.data))
-        self.pending += 1
+        self._pending[entry[0]] = entry
         return True
 
     def take(self) -> list[KindBatch]:
-        """The keys gathered so far, one :class:`KindBatch` per kind."""
-        found = [group.batch() for group in self._groups.values()]
-        self._groups, self.pending = {}, 0
-        return found
+        """The keys gathered so far, one :class:`KindBatch` per kind (as the walk groups
+        a batch of SCAN's keys)."""
+        pending, self._pending = self._pending, {}
+        return [self._batch(kind, keys, owners, [pending[key] for key in keys])
+                for kind, (keys, owners) in group_by_kind(self.app, pending).items()]
+
+    def _batch(self, kind: str, keys: list[bytes], owners: list[str | None],
+               entries: list[Entry]) -> KindBatch:
+        model, ctime = self.model, self.ctime_ms
+        memory = [model.entry_bytes(key, rtype, data, expires=expiry is not None)
+                  for key, rtype, data, expiry in entries]
+        expected = _EXPECTED.get(kind)
+        read = self._readers.get(kind)
+        cells: list[Any] = []
+        for (_, rtype, data, _), size in zip(entries, memory):
+            if expected is None:
+                cells.append((None, None, None))
+            elif rtype != expected:
+                cells.append((None, f"expected a {expected} for a {kind} key, found a "
+                                    f"{rtype}", None))
+            else:
+                found = read(data, size) if read is not None else None
+                cells.append(_GONE if found is None else (*found, len(data)))
+        if any(cell is _GONE for cell in cells):  # keys the live reader would not list
+            kept = [cell is not _GONE for cell in cells]
+            keys, owners, entries, memory, cells = (
+                [item for item, keep in zip(column, kept) if keep]
+                for column in (keys, owners, entries, memory, cells))
+        return KindBatch(
+            kind=kind, keys=keys, owners=owners,
+            pttl_ms=[-1 if entry[3] is None else entry[3] - ctime for entry in entries],
+            memory_bytes=memory, member_counts=[cell[2] for cell in cells],
+            redis_types=[entry[1] for entry in entries], data=[cell[0] for cell in cells],
+            errors=[cell[1] for cell in cells],
+            redis_encodings=[model.encoding(entry[1], entry[2]) for entry in entries]
+            if kind == KIND_VALUE else [])
 
     # -- one reader per kind: (data, error) as the live reader hands them on, or None
     # where the live reader would not list the key at all ---------------------------

@@ -12,11 +12,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Optional, Tuple
 
 from ..errors import BadDump, MissingExtra
 
-__all__ = ["DumpInfo", "DumpEntry", "RdbFile", "looks_like_dump"]
+__all__ = ["DumpInfo", "Entry", "RdbFile", "looks_like_dump"]
 
 _MAGIC = b"REDIS"
 _TYPES = {"hash": "hash", "set": "set", "string": "string", "list": "list",
@@ -48,13 +48,10 @@ class DumpInfo:
         return int(found) if found is not None and found.isdigit() else None
 
 
-class DumpEntry:
-    """One key of the dump: its name, Redis type, data and absolute expiry (ms)."""
-
-    __slots__ = ("key", "rtype", "data", "expiry_ms")
-
-    def __init__(self, key: bytes, rtype: str, data: Any, expiry_ms: int | None) -> None:
-        self.key, self.rtype, self.data, self.expiry_ms = key, rtype, data, expiry_ms
+# One key of the dump: its name, Redis type (as TYPE names it), data (a hash's dict, a
+# set's or list's members, a string's bytes, a sorted set's (score, member) pairs) and
+# absolute expiry in ms since the epoch (None: no TTL). A tuple: one per key, millions.
+Entry = Tuple[bytes, str, Any, Optional[int]]
 
 
 def looks_like_dump(path: str | os.PathLike[str]) -> bool:
@@ -84,7 +81,7 @@ def _reason(exc: BaseException) -> str:
 class RdbFile:
     """The dump at ``path``: :attr:`info` once opened, then its keys of database ``db``.
 
-    Iterating yields the :class:`DumpEntry` of every key whose name starts with
+    :meth:`entries` yields the :data:`Entry` of every key whose name starts with
     ``prefix`` (all keys when it is empty); :attr:`info` fills with the aux
     fields as they are met (they come before the keys).
     """
@@ -107,7 +104,7 @@ class RdbFile:
             raise BadDump(f"{self.path}: not an RDB dump (it does not start with "
                           f"'REDIS' and a version number).")
 
-    def entries(self, prefix: bytes = b"") -> Iterator[DumpEntry]:
+    def entries(self, prefix: bytes = b"") -> Iterator[Entry]:
         """The keys of :attr:`db` starting with ``prefix``, in file order."""
         current_db, checked = 0, False
         for item in self._iterate():
@@ -122,10 +119,9 @@ class RdbFile:
                 continue
             if current_db != self.db or not item["key"].startswith(prefix):
                 continue
-            data = item.get("values") if kind != "set" else item["members"]
-            if kind == "string":
-                data = item["value"]
-            yield DumpEntry(item["key"], _TYPES.get(kind, kind), data, item.get("expiry"))
+            data = item["members"] if kind == "set" else item["value"] if kind == "string" \
+                else item.get("values")
+            yield item["key"], _TYPES.get(kind, kind), data, item.get("expiry")
         if not checked:
             raise BadDump(f"{self.path}: the dump ends before its checksum (truncated).")
 

@@ -43,8 +43,9 @@ stated in the README ("Offline: from an RDB dump").
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from ..errors import bad_option
 
@@ -96,24 +97,28 @@ def libc_size(size: int) -> int:
     return max(32, (size + 8 + 15) & ~15) - 8
 
 
+# string2ll's grammar: an optional minus, then 0 alone or digits without a leading zero.
+_INTEGER_TEXT = re.compile(rb"-?(?:0|[1-9][0-9]{0,19})").fullmatch
+
+
 def _integer(text: bytes) -> int | None:
     """The value of ``text`` if Redis stores it as an integer (``string2ll``, strict)."""
-    if not 0 < len(text) <= 20 or not text.lstrip(b"-").isdigit() or text.startswith(b"+"):
-        return None
-    digits = text[1:] if text.startswith(b"-") else text
-    if not digits or (digits.startswith(b"0") and text != b"0") or text.count(b"-") > 1 \
-            or not text[-1:].isdigit():
+    if len(text) > 20 or _INTEGER_TEXT(text) is None or text == b"-0":
         return None
     value = int(text)
     return value if _INT64_MIN <= value <= _INT64_MAX else None
 
 
+def _listpack_int(number: int) -> int:
+    return 1 if 0 <= number <= 127 else 2 if -4096 <= number <= 4095 else \
+        3 if -(2**15) <= number < 2**15 else 4 if -(2**23) <= number < 2**23 else \
+        5 if -(2**31) <= number < 2**31 else 9
+
+
 def _listpack_entry(text: bytes) -> int:
     number = _integer(text)
     if number is not None:
-        size = 1 if 0 <= number <= 127 else 2 if -4096 <= number <= 4095 else \
-            3 if -(2**15) <= number < 2**15 else 4 if -(2**23) <= number < 2**23 else \
-            5 if -(2**31) <= number < 2**31 else 9
+        size = _listpack_int(number)
     else:
         length = len(text)
         size = length + (1 if length < 64 else 2 if length < 4096 else 5)
@@ -121,20 +126,56 @@ def _listpack_entry(text: bytes) -> int:
                    4 if size < 268435455 else 5)
 
 
-def listpack_bytes(entries: Iterable[bytes]) -> int:
+# First bytes of a string Redis may store as an integer.
+_NUMERIC_START = frozenset(bytes([c]) for c in b"-0123456789")
+
+
+def _numbers(entries: Iterable[bytes], longest: int) -> Iterator[tuple[int, int]]:
+    """``(length, value)`` of the entries Redis stores as integers (up to ``longest`` bytes)."""
+    # Most entries (JSON strings, null) fail the first-byte test, which costs least.
+    for entry in [entry for entry in entries if entry[:1] in _NUMERIC_START]:
+        if len(entry) <= longest:
+            number = _integer(entry)
+            if number is not None:
+                yield len(entry), number
+
+
+def listpack_bytes(entries: Sequence[bytes]) -> int:
     """Length of the listpack holding ``entries`` (Redis 7+)."""
-    return 7 + sum(_listpack_entry(entry) for entry in entries)
+    lengths = list(map(len, entries))
+    if lengths and max(lengths) > 62:  # longer headers or back lengths: entry by entry
+        return 7 + sum(map(_listpack_entry, entries))
+    # A string of up to 62 bytes: 1-byte header, text, 1-byte back length.
+    total = 7 + sum(lengths) + 2 * len(lengths)
+    for length, number in _numbers(entries, 20):
+        total += _listpack_int(number) + 1 - (length + 2)
+    return total
 
 
-def ziplist_bytes(entries: Iterable[bytes]) -> int:
+def _ziplist_int(number: int) -> int:
+    return 1 if 0 <= number <= 12 else 2 if -128 <= number <= 127 else \
+        3 if -(2**15) <= number < 2**15 else 4 if -(2**23) <= number < 2**23 else \
+        5 if -(2**31) <= number < 2**31 else 9
+
+
+def ziplist_bytes(entries: Sequence[bytes]) -> int:
     """Length of the ziplist holding ``entries`` (Redis 6.2)."""
+    lengths = list(map(len, entries))
+    if lengths and max(lengths) > 63:
+        return _ziplist_slow(entries)
+    # Entries of up to 63 bytes: 1-byte previous length, 1-byte header, text.
+    total = 11 + sum(lengths) + 2 * len(lengths)
+    for length, number in _numbers(entries, 31):
+        total += _ziplist_int(number) + 1 - (length + 2)
+    return total
+
+
+def _ziplist_slow(entries: Sequence[bytes]) -> int:
     total, previous = 11, 0
     for entry in entries:
         number = _integer(entry) if len(entry) <= 31 else None
         if number is not None:
-            size = 1 if 0 <= number <= 12 else 2 if -128 <= number <= 127 else \
-                3 if -(2**15) <= number < 2**15 else 4 if -(2**23) <= number < 2**23 else \
-                5 if -(2**31) <= number < 2**31 else 9
+            size = _ziplist_int(number)
         else:
             length = len(entry)
             size = length + (1 if length <= 63 else 2 if length <= 16383 else 5)
@@ -195,6 +236,7 @@ class MemoryModel:
         self.embedded_key = self.version >= (8, 2)
         # dict header: 96 bytes before 7.0 (two dictht), 56 from 7.0 on.
         self.dict_header = 96 if self.version < (7, 0) else 56
+        self._keys: dict[tuple[int, bool], int] = {}
 
     def sds(self, length: int) -> int:
         """Allocated bytes of an sds string of ``length`` bytes."""
@@ -207,6 +249,13 @@ class MemoryModel:
 
     def key(self, name: bytes, *, expires: bool) -> int:
         """What a key's name and keyspace entry add to its ``MEMORY USAGE``."""
+        # Key names of an app have a handful of lengths: each costs one computation.
+        found = self._keys.get((len(name), expires))
+        if found is None:
+            found = self._keys[len(name), expires] = self._key(name, expires)
+        return found
+
+    def _key(self, name: bytes, expires: bool) -> int:
         if self.embedded_key:
             # kvobj: robj header, optional expiry, 1-byte key header, sds of the name;
             # the keyspace holds a pointer to it (no dictEntry of its own).
@@ -216,19 +265,20 @@ class MemoryModel:
     def hash_encoding(self, fields: Mapping[bytes, bytes]) -> str:
         """``OBJECT ENCODING`` of a hash holding ``fields``."""
         limit = self.limits.hash_max_listpack_value
-        if len(fields) <= self.limits.hash_max_listpack_entries and all(
-                len(name) <= limit and len(value) <= limit for name, value in fields.items()):
+        if len(fields) <= self.limits.hash_max_listpack_entries and \
+                max(map(len, fields), default=0) <= limit and \
+                max(map(len, fields.values()), default=0) <= limit:
             return "ziplist" if self.version < (7, 0) else "listpack"
         return "hashtable"
 
     def set_encoding(self, members: Sequence[bytes]) -> str:
         """``OBJECT ENCODING`` of a set holding ``members``."""
-        if len(members) <= self.limits.set_max_intset_entries and all(
-                _integer(m) is not None for m in members):
+        if len(members) <= self.limits.set_max_intset_entries and \
+                sum(1 for _ in _numbers(members, 20)) == len(members):
             return "intset"
         limit = self.limits.set_max_listpack_value
         if self.listpack_sets and len(members) <= self.limits.set_max_listpack_entries and \
-                all(len(m) <= limit for m in members):
+                max(map(len, members), default=0) <= limit:
             return "listpack"
         return "hashtable"
 
@@ -239,9 +289,8 @@ class MemoryModel:
         if encoding == "hashtable":
             body = self.dict_header + 8 * _grown_slots(len(fields)) + sum(
                 _DICT_ENTRY + self.sds(len(f)) + self.sds(len(v)) for f, v in fields.items())
-        else:
-            flat = [part for pair in fields.items() for part in pair]
-            body = self._blob(flat)
+        else:  # a listpack's size does not depend on the order of its entries
+            body = self._blob([*fields, *fields.values()])
         return _ROBJ + body + self.key(name, expires=expires)
 
     def set_bytes(self, name: bytes, members: Sequence[bytes], *, expires: bool) -> int:

@@ -177,7 +177,7 @@ def dump_apps(path: str | os.PathLike[str], *, db: int = 0, progress: bool = Fal
     counts: dict[str, dict[str, int]] = {}
     bar = progress_bar(progress, desc="Finding apps in the dump")
     for entry in RdbFile(path, db=db).entries():
-        found = split_app(entry.key)
+        found = split_app(entry[0])
         if found is not None:
             app_counts = counts.setdefault(found[0], dict.fromkeys(KEY_KINDS, 0))
             app_counts[found[1]] += 1
