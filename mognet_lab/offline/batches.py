@@ -81,12 +81,12 @@ class BatchMaker:
     def _batch(self, kind: str, keys: list[bytes], owners: list[str | None],
                entries: list[Entry]) -> KindBatch:
         model, ctime = self.model, self.ctime_ms
-        memory = [model.entry_bytes(key, rtype, data, expires=expiry is not None)
-                  for key, rtype, data, expiry in entries]
+        sizes = [model.entry_bytes(key, rtype, data, expires=expiry is not None)
+                 for key, rtype, data, expiry in entries]
         expected = _EXPECTED.get(kind)
         read = self._readers.get(kind)
         cells: list[Any] = []
-        for (_, rtype, data, _), size in zip(entries, memory):
+        for (_, rtype, data, _), size in zip(entries, sizes):
             if expected is None:
                 cells.append((None, None, None))
             elif rtype != expected:
@@ -97,9 +97,10 @@ class BatchMaker:
                 cells.append(_GONE if found is None else (*found, len(data)))
         if any(cell is _GONE for cell in cells):  # keys the live reader would not list
             kept = [cell is not _GONE for cell in cells]
-            keys, owners, entries, memory, cells = (
+            keys, owners, entries, sizes, cells = (
                 [item for item, keep in zip(column, kept) if keep]
-                for column in (keys, owners, entries, memory, cells))
+                for column in (keys, owners, entries, sizes, cells))
+        memory: list[int | None] = list(sizes)
         return KindBatch(
             kind=kind, keys=keys, owners=owners,
             pttl_ms=[-1 if entry[3] is None else entry[3] - ctime for entry in entries],
