@@ -22,6 +22,7 @@ from ..keys import KEY_KINDS, app_prefix, split_app
 from ..progress import progress_bar
 from ..raw import KindBatch
 from ..records import Collector
+from ..scanner import _gc_paused  # the live scan's: millions of rows, no cycles
 from ..settings import ScanSettings
 from ..snapshot import Provenance, Snapshot
 from .batches import BatchMaker
@@ -80,12 +81,13 @@ def snapshot_from_dump(path: str | os.PathLike[str], *, app: str, progress: bool
     dump = RdbFile(path, db=db)
     collector, complete, started = Collector(chosen), True, None
     bar = progress_bar(progress, desc=f"Reading {app} from the dump", total=chosen.limit)
+    reading = _Reading(dump, app, chosen, allocator, thresholds)
     try:
-        reading = _Reading(dump, app, chosen, allocator, thresholds)
-        for batches in reading:
-            collector.add_batch(batches)
-            bar.update(sum(len(batch) for batch in batches))
-        collector.flush()
+        with _gc_paused():
+            for batches in reading:
+                collector.add_batch(batches)
+                bar.update(sum(len(batch) for batch in batches))
+            collector.flush()
         complete, started = reading.complete, reading.ctime
     finally:
         bar.close()
