@@ -159,3 +159,27 @@ def test_a_missing_file_is_not_taken_for_a_url(tmp_path: Path,
     # The CLI takes a name that is no file for a URL: an invalid one, a usage error.
     assert main(["scan", str(missing), "--app", "small", "--no-progress"]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_limit_stops_early_and_says_so(dump: Path) -> None:
+    settings = mognet_lab.ScanSettings(limit=25, batch=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mognet_lab.ScanWarning)
+        snap = mognet_lab.from_rdb(dump, app="small", progress=False, settings=settings)
+    assert len(snap.keys) == 25 and snap.provenance.keys_read == 25
+    assert not snap.complete
+
+
+def test_a_snapshot_saved_before_memory_was_modelled_loads_as_measured(
+        dump: Path, tmp_path: Path) -> None:
+    import json
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mognet_lab.ScanWarning)
+        snap = mognet_lab.from_rdb(dump, app="small", progress=False)
+    saved = snap.save(tmp_path / "s")
+    record = json.loads((saved / "provenance.json").read_text())
+    assert record["memory_source"] == "rdb_model"
+    del record["memory_source"]  # as every snapshot saved before offline snapshots
+    (saved / "provenance.json").write_text(json.dumps(record))
+    assert mognet_lab.Snapshot.load(saved).provenance.memory_source == "memory_usage"
