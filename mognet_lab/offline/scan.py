@@ -27,7 +27,7 @@ from ..settings import ScanSettings
 from ..snapshot import Provenance, Snapshot
 from .batches import BatchMaker
 from .dump import DumpInfo, RdbFile
-from .memory_model import MemoryModel, Thresholds
+from .memory_model import ALLOCATORS, MemoryModel, Thresholds
 
 __all__ = ["snapshot_from_dump", "dump_apps"]
 
@@ -37,71 +37,56 @@ _APP_COLUMNS = ["app", "keys", *_KIND_COLUMNS.values()]
 
 
 def snapshot_from_dump(path: str | os.PathLike[str], *, app: str, progress: bool = True,
-             settings: ScanSettings | None = None, db: int = 0, allocator: str = "jemalloc",
-             thresholds: Thresholds | None = None) -> Snapshot:
+                       settings: ScanSettings | None = None, db: int = 0,
+                       allocator: str = "jemalloc", thresholds: Thresholds | None = None
+                       ) -> Snapshot:
     """Read every key of ``app`` from an RDB dump into a :class:`~mognet_lab.Snapshot`.
 
-    :func:`mognet_lab.from_rdb` is this plus the scan's warnings. Nothing is sent to any Redis. The frames have the schemas of a live scan;
-    what a dump does not hold is modelled: ``memory_bytes`` (see
-    :mod:`mognet_lab.offline.memory_model`), and TTLs count from the dump's
-    creation time, which is also ``provenance.scanned_at``.
-
-    Parameters
-    ----------
-    path
-        An RDB file (``dump.rdb``, a backup, a replica's dump). Needs the
-        ``[rdb]`` extra (``pip install 'mognet-lab[rdb]'``, Python 3.10+).
-    app
-        The Mognet app's name.
-    progress
-        Show a tqdm bar.
-    settings
-        The byte bounds a live scan applies (:class:`~mognet_lab.ScanSettings`);
-        ``limit`` stops after that many of the app's keys.
-    db
-        The database number whose keys are read (a URL's ``/N``).
-    allocator
-        How the server's malloc rounds sizes: ``"jemalloc"`` (Redis' default
-        build) or ``"libc"`` (``INFO memory`` says ``mem_allocator:libc``).
-    thresholds
-        The server's encoding thresholds if not Redis' defaults.
+    :func:`mognet_lab.from_rdb` (which documents the parameters) is this plus
+    the scan's warnings. Nothing is sent to any Redis.
 
     Raises
     ------
     BadDump
-        The file is not an RDB dump, is truncated or corrupt, or of an RDB
-        version the parser does not know.
+        Not an RDB file, truncated, corrupt, or of an unknown RDB version.
     AppNotFound
-        The dump holds no key of ``app`` (the message names those it holds).
+        No key of ``app`` in database ``db`` of the dump.
     """
     if not isinstance(app, str) or not app:
         raise bad_option("app", app, "the Mognet app's name, a non-empty string")
+    if allocator not in ALLOCATORS:
+        raise bad_option("allocator", allocator, "one of " + ", ".join(ALLOCATORS))
     chosen = settings or ScanSettings()
     clock = time.perf_counter()
     dump = RdbFile(path, db=db)
-    collector, complete, started = Collector(chosen), True, None
-    bar = progress_bar(progress, desc=f"Reading {app} from the dump", total=chosen.limit)
     reading = _Reading(dump, app, chosen, allocator, thresholds)
+    collector = _collect(reading, Collector(chosen), progress)
+    if collector.keys_read == 0:
+        raise _no_app(path, app, db)
+    provenance = Provenance(app=app, url=f"rdb:{dump.path}",
+                            scanned_at=reading.ctime or datetime.now(timezone.utc),
+                            duration_s=time.perf_counter() - clock, settings=chosen,
+                            complete=reading.complete, keys_read=collector.keys_read,
+                            warnings=tuple(reading.warnings), version=__version__,
+                            memory_source="rdb_model")
+    frames = build_frames(collector.frames, [_server_record(dump.info)], consume=True,
+                          metadata_fields=collector.metadata_fields,
+                          max_metadata_columns=chosen.max_metadata_columns)
+    return Snapshot(frames, provenance)
+
+
+def _collect(reading: _Reading, collector: Collector, progress: bool) -> Collector:
+    bar = progress_bar(progress, desc=f"Reading {reading.app} from the dump",
+                       total=reading.settings.limit)
     try:
         with _gc_paused():
             for batches in reading:
                 collector.add_batch(batches)
                 bar.update(sum(len(batch) for batch in batches))
             collector.flush()
-        complete, started = reading.complete, reading.ctime
     finally:
         bar.close()
-    if collector.keys_read == 0:
-        raise _no_app(path, app, db)
-    provenance = Provenance(app=app, url=f"rdb:{dump.path}", scanned_at=started or _now(),
-                            duration_s=time.perf_counter() - clock, settings=chosen,
-                            complete=complete, keys_read=collector.keys_read,
-                            warnings=tuple(reading.warnings), version=__version__,
-                            memory_source="rdb_model")
-    frames = build_frames(collector.frames, [_server_record(dump.info, db)], consume=True,
-                          metadata_fields=collector.metadata_fields,
-                          max_metadata_columns=chosen.max_metadata_columns)
-    return Snapshot(frames, provenance)
+    return collector
 
 
 class _Reading:
@@ -152,16 +137,12 @@ def _modelled_note(info: DumpInfo, allocator: str) -> str:
             "not measured with MEMORY USAGE")
 
 
-def _server_record(info: DumpInfo, db: int) -> dict[str, Any]:
+def _server_record(info: DumpInfo) -> dict[str, Any]:
     """What the dump says of its server; the rest is unknown (NA)."""
     return {"node": f"rdb:{os.path.basename(info.path)}", "redis_version": info.redis_version,
             "used_memory": info.used_memory,
             "unknown": "read from an RDB dump: only redis_version and used_memory (at save "
                        "time) are known"}
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _no_app(path: str | os.PathLike[str], app: str, db: int) -> AppNotFound:
