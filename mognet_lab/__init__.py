@@ -22,10 +22,12 @@ from .errors import (
     InvalidURL,
     MognetLabError,
     NotReadOnly,
+    NotRedis,
     RedisUnavailable,
     ScanWarning,
     TLSFailed,
 )
+from .history import History
 from .lab import Lab, connect, discover_apps, from_rdb
 from .schemas import FRAME_NAMES, SCHEMAS
 from .settings import ScanSettings
@@ -40,10 +42,12 @@ __all__ = [
     "Comparison",
     "EmbeddedRedisError",
     "FRAME_NAMES",
+    "History",
     "InvalidURL",
     "Lab",
     "MognetLabError",
     "NotReadOnly",
+    "NotRedis",
     "Provenance",
     "RedisUnavailable",
     "SCHEMAS",

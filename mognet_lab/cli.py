@@ -8,7 +8,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from . import __version__
+from . import __version__, cli_ops
 from .errors import (
     AccessDenied,
     AppNotFound,
@@ -36,7 +36,9 @@ EXIT_CODES = {
     "denied": 4,         # wrong password, ACL denial
     "no_app": 5,         # the app has no keys in this Redis
     "bad_dump": 6,       # the file given is not a readable RDB dump
+    "findings": 7,       # `findings --fail-on`: a finding at or above that severity
 }
+_SOURCE_HELP = "redis://[user:password@]host:port/db (rediss:// for TLS), or an RDB dump file"
 _EPILOG = """\
 examples:
   mognet-lab demo                                  scan a built-in demo (no Redis needed)
@@ -47,11 +49,15 @@ examples:
   mognet-lab report --snapshot monday.mognetlab -o report.md
   mognet-lab report dump.rdb --app my_app -o report.html    offline, from an RDB dump
   mognet-lab compare monday.mognetlab tuesday.mognetlab -o deltas.csv
+  mognet-lab findings redis://localhost:6379/0 --app my_app --fail-on critical
+  mognet-lab cleanup-plan redis://localhost:6379/0 --app my_app -o plan.redis
+  mognet-lab metrics redis://localhost:6379/0 --app my_app -o my_app.prom
 
-exit codes: 0 ok, 1 error, 2 usage, 3 Redis unreachable / TLS, 4 access denied,
-5 app not found, 6 not a readable RDB dump. Wherever a URL is taken, the path
-of an RDB dump (needs the [rdb] extra) is read instead, sending nothing to Redis.
-mognet_lab only ever reads: it never writes, deletes or expires a key.
+exit codes: 0 ok, 1 error, 2 usage, 3 Redis unreachable / not Redis / TLS,
+4 access denied, 5 app not found, 6 not a readable RDB dump, 7 findings --fail-on
+reached. scan, report and apps read the path of an RDB dump (the [rdb] extra)
+wherever they take a URL, sending nothing to Redis. mognet_lab only ever reads:
+it never writes, deletes or expires a key.
 """
 
 
@@ -65,10 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     apps = commands.add_parser("apps", help="list the Mognet apps in a Redis, with key counts")
-    apps.add_argument("url", help="redis://[user:password@]host:port/db (rediss:// for TLS), or an RDB dump file")
+    apps.add_argument("url", help=_SOURCE_HELP)
 
     scan = commands.add_parser("scan", help="scan one app: print a summary or export frames")
-    scan.add_argument("url", help="redis://[user:password@]host:port/db (rediss:// for TLS), or an RDB dump file")
+    scan.add_argument("url", help=_SOURCE_HELP)
     scan.add_argument("--app", required=True, help="the Mognet app's name")
     scan.add_argument("--frame", choices=[*FRAME_NAMES, "all"],
                       help="export this frame (default with -o/--format: results)")
@@ -79,6 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--save", metavar="DIR",
                       help="also save the whole snapshot (Parquet) for `report --snapshot` "
                            "and `compare`")
+    scan.add_argument("--overwrite", action="store_true",
+                      help="with --save: replace a snapshot already saved in DIR")
     _scan_options(scan)
 
     _report_parser(commands)
@@ -94,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--results", type=int, default=2000, help="results to write (2000)")
     demo.add_argument("--seed", type=int, default=1, help="workload seed (1)")
     demo.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    cli_ops.add_commands(commands)
     return parser
 
 
@@ -101,7 +110,7 @@ def _report_parser(commands: argparse._SubParsersAction) -> None:
     report = commands.add_parser("report", help="scan one app (or load a saved snapshot) and "
                                                 "write a report: .html, .md or .json")
     report.add_argument("url", nargs="?",
-                        help="redis://[user:password@]host:port/db or an RDB dump file (or give --snapshot)")
+                        help=f"{_SOURCE_HELP} (or give --snapshot)")
     report.add_argument("--app", help="the Mognet app's name (with a URL)")
     report.add_argument("--snapshot", metavar="DIR",
                         help="report on a snapshot saved with Snapshot.save instead of scanning")
@@ -118,6 +127,9 @@ def _scan_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=1000, help="keys per round trip (1000)")
     parser.add_argument("--limit", type=int, help="stop after this many keys")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("--replicas", action="store_true",
+                        help="read each primary's replica instead (a Redis Cluster: every "
+                             "shard's), so the scan adds no load to the primaries")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -138,8 +150,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _exit_code(exc: MognetLabError) -> int:
-    for kind, name in ((BadDump, "bad_dump"), (AppNotFound, "no_app"), (AccessDenied, "denied"),
-                       (RedisUnavailable, "unreachable"), (InvalidURL, "usage"),
+    for kind, name in ((BadDump, "bad_dump"), (AppNotFound, "no_app"),
+                       (AccessDenied, "denied"), (RedisUnavailable, "unreachable"),
+                       (InvalidURL, "usage"),
                        (BadOption, "usage")):
         if isinstance(exc, kind):
             return EXIT_CODES[name]
@@ -155,6 +168,8 @@ def _run(args: argparse.Namespace) -> int:
         return _report(args)
     if args.command == "compare":
         return _compare(args)
+    if args.command in cli_ops.COMMANDS:
+        return cli_ops.run(args)
     return _demo(args)
 
 
@@ -170,17 +185,24 @@ def _scan(args: argparse.Namespace) -> int:
     from .export import format_for, write_frame
     from .views import summary_text
 
-    snapshot = _read(args.url, args)
+    # Every output is checked before the scan, which may take minutes.
+    exporting = bool(args.frame or args.format or args.output)
+    fmt = format_for(args.output, args.format) if exporting else ""
+    if args.frame == "all":
+        _check_frames_dir(args.output)
+    elif args.output:
+        _check_output_file(args.output, "-o")
     if args.save:
-        print(f"saved the snapshot to {snapshot.save(args.save)}", file=sys.stderr)
-    if not (args.frame or args.format or args.output):
+        _check_save_target(Path(args.save), args.overwrite)
+    snapshot = _read(args)
+    if args.save:
+        saved = snapshot.save(args.save, overwrite=args.overwrite)
+        print(f"saved the snapshot to {saved}", file=sys.stderr)
+    if not exporting:
         print(summary_text(snapshot))
         return 0
-    fmt = format_for(args.output, args.format)
     names = list(snapshot.frames) if args.frame == "all" else [args.frame or "results"]
     if args.frame == "all":
-        if not args.output:
-            raise BadOption("--frame all needs -o DIRECTORY.")
         Path(args.output).mkdir(parents=True, exist_ok=True)
         for name in names:
             write_frame(snapshot.frame(name), Path(args.output) / f"{name}.{fmt}", fmt)
@@ -191,21 +213,70 @@ def _scan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read(source: str, args: argparse.Namespace) -> Snapshot:
-    """Scan the app at a Redis URL, or read it from the RDB dump at that path."""
-    from .lab import connect, from_rdb
+def _read(args: argparse.Namespace) -> Snapshot:
+    """Scan the app at the Redis URL ``args.url``, or read it from the RDB dump at that
+    path."""
+    from .lab import from_rdb
     from .offline import looks_like_dump
     from .settings import ScanSettings
 
-    if not source.startswith(("redis://", "rediss://", "unix://")) and looks_like_dump(source):
+    source = args.url
+    if not source.startswith(("redis://", "rediss://", "unix://")) and \
+            looks_like_dump(source):
         settings = ScanSettings(batch=args.batch, limit=args.limit)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ScanWarning)
             snapshot = from_rdb(source, app=args.app, progress=not args.no_progress,
                                 settings=settings)
         return _print_warnings(snapshot)
-    with connect(source, app=args.app) as lab:
+    with _connect(args) as lab:
         return _scan_quietly(lab, args)
+
+
+def _connect(args: argparse.Namespace) -> Lab:
+    """Connect, printing any warning (no replica to read) as one line on stderr."""
+    from .lab import connect
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ScanWarning)
+        lab = connect(args.url, app=args.app, replicas=getattr(args, "replicas", False))
+    for warning in caught:
+        print(f"mognet-lab: warning: {censor_text(str(warning.message))}", file=sys.stderr)
+    return lab
+
+
+def _check_output_file(path: str | Path, option: str) -> None:
+    """BadOption unless a file can be created at ``path``: its directory exists and
+    ``path`` is not itself a directory."""
+    target = Path(path)
+    parent = target.parent
+    if target.is_dir():
+        raise BadOption(f"{option} {path}: that is a directory; give a file name in it.")
+    if not parent.is_dir():
+        why = "is not a directory" if parent.exists() else "does not exist"
+        raise BadOption(f"{option} {path}: the directory {parent} {why} (create it first, "
+                        "or choose another path).")
+
+
+def _check_frames_dir(path: str | None) -> None:
+    from .export import EXPORT_FORMATS
+
+    target = Path(path) if path else None
+    if target is None or (target.exists() and not target.is_dir()) or \
+            target.suffix.lstrip(".").lower() in EXPORT_FORMATS:
+        raise BadOption(f"--frame all writes one file per frame: -o needs a directory, not "
+                        f"{path or 'stdout'} (e.g. -o frames/ with --format csv).")
+
+
+def _check_save_target(path: Path, overwrite: bool) -> None:
+    from .persist import PROVENANCE_FILE
+
+    if (path / PROVENANCE_FILE).is_file() and not overwrite:
+        raise BadOption(f"--save {path}: a snapshot is already saved there; add --overwrite "
+                        "to replace it, or choose another directory.")
+    if path.exists() and not (path / PROVENANCE_FILE).is_file():
+        raise BadOption(f"--save {path}: it exists and is not a saved snapshot; choose another "
+                        "directory (mognet_lab never deletes other files).")
 
 
 def _scan_quietly(lab: Lab, args: argparse.Namespace) -> Snapshot:
@@ -228,6 +299,7 @@ def _report(args: argparse.Namespace) -> int:
     from .snapshot import Snapshot
 
     check_report_path(args.output)  # before a long scan, not after
+    _check_output_file(args.output, "-o")
     if (args.url is None) == (args.snapshot is None):
         raise BadOption("report needs either a Redis URL (with --app) or --snapshot DIR.")
     if args.snapshot is not None:
@@ -235,7 +307,7 @@ def _report(args: argparse.Namespace) -> int:
     else:
         if not args.app:
             raise BadOption("report URL needs --app APP (the Mognet app's name).")
-        snapshot = _read(args.url, args)
+        snapshot = _read(args)
     report = Report(snapshot, redact=args.redact, top=args.top, title=args.title)
     written = report.to_file(args.output)
     print(f"wrote {written} ({written.stat().st_size:,} bytes)", file=sys.stderr)
@@ -250,8 +322,9 @@ def _compare(args: argparse.Namespace) -> int:
 
     if args.output:
         check_comparison_path(args.output)
+        _check_output_file(args.output, "-o")
     comparison = compare(Snapshot.load(args.old), Snapshot.load(args.new))
-    print(render_text(comparison_page(comparison, max_rows=20)))
+    print(render_text(comparison_page(comparison, max_rows=20), repr_style=False))
     if args.output:
         write_comparison(comparison, args.output)
         print(f"wrote {args.output}", file=sys.stderr)

@@ -13,7 +13,7 @@ import pandas as pd
 from .analysis import app_bytes
 from .snapshot import Snapshot
 
-__all__ = ["Comparison", "ComparisonSummary", "compare"]
+__all__ = ["Comparison", "ComparisonSummary", "compare", "redis_versions"]
 
 # Results without a name (a hash holding only "id") are grouped under this label.
 NO_NAME = "(none)"
@@ -38,6 +38,15 @@ class ComparisonSummary:
     removed_results: int  # ids only in the old scan (expired or deleted)
     changed_state: int  # ids in both whose state differs
     notes: tuple[str, ...]  # what makes the deltas less than exact
+    # The servers' Redis versions ("7.0.15", several joined by ", "; None: unknown).
+    redis_version_old: str | None = None
+    redis_version_new: str | None = None
+
+    @property
+    def versions_differ(self) -> bool:
+        """True when both versions are known and differ: memory is counted differently."""
+        return None not in (self.redis_version_old, self.redis_version_new) and \
+            self.redis_version_old != self.redis_version_new
 
 
 def _totals(frame: pd.DataFrame, by: str, size: str, label: str) -> pd.DataFrame:
@@ -73,10 +82,23 @@ def _ids(snapshot: Snapshot) -> pd.Series:
                      index=results["result_id"].astype(object).to_numpy()).groupby(level=0).first()
 
 
+def redis_versions(snapshot: Snapshot) -> str | None:
+    """The Redis version(s) of a snapshot's servers, ``", "``-joined; None when unknown."""
+    versions = snapshot.server["redis_version"].dropna().astype(str).unique()
+    return ", ".join(sorted(versions)) or None
+
+
 def _notes(old: Snapshot, new: Snapshot, elapsed: pd.Timedelta) -> tuple[str, ...]:
     notes = []
     if old.app != new.app:
         notes.append(f"different apps: {old.app!r} then {new.app!r}")
+    before, after = redis_versions(old), redis_versions(new)
+    if None not in (before, after) and before != after:
+        # Same keys, other byte counts: 7.2 made small sets listpacks, 8.2 counts the
+        # key's own name in MEMORY USAGE.
+        notes.append(f"different Redis versions: {before} then {after}; memory accounting "
+                     "changes across versions, so part of the bytes delta may be "
+                     "accounting, not data")
     for label, snap in (("old", old), ("new", new)):
         if not snap.complete:
             notes.append(f"the {label} scan is partial (limit): its totals undercount")
@@ -98,7 +120,8 @@ def _summary(old: Snapshot, new: Snapshot) -> ComparisonSummary:
         bytes_new=bytes_new, delta_bytes=bytes_new - bytes_old, results_old=len(ids_old),
         results_new=len(ids_new), new_results=len(ids_new.index.difference(ids_old.index)),
         removed_results=len(ids_old.index.difference(ids_new.index)), changed_state=changed,
-        notes=_notes(old, new, elapsed))
+        notes=_notes(old, new, elapsed), redis_version_old=redis_versions(old),
+        redis_version_new=redis_versions(new))
 
 
 class Comparison:

@@ -9,7 +9,8 @@ what to do next. Errors from redis-py are translated once, in the reader.
     ├── InvalidURL            the URL is not a redis:// / rediss:// / unix:// URL
     ├── BadOption             an argument has a value mognet_lab does not accept
     ├── RedisUnavailable      nothing answers at the address (or it timed out)
-    │   └── TLSFailed         the TLS handshake or certificate check failed
+    │   ├── TLSFailed         the TLS handshake or certificate check failed
+    │   └── NotRedis          something else answers there (AMQP, HTTP, ...)
     ├── AccessDenied          wrong password, or an ACL denies a needed command
     ├── AppNotFound           no key of this app exists (names the apps that do)
     ├── NotReadOnly           something asked the reader to send a write command
@@ -28,6 +29,7 @@ __all__ = [
     "BadOption",
     "RedisUnavailable",
     "TLSFailed",
+    "NotRedis",
     "AccessDenied",
     "AppNotFound",
     "NotReadOnly",
@@ -56,6 +58,10 @@ class RedisUnavailable(MognetLabError, ConnectionError):
 
 class TLSFailed(RedisUnavailable):
     """The TLS connection to Redis could not be set up."""
+
+
+class NotRedis(RedisUnavailable):
+    """The server at the address answered, but not in the Redis protocol."""
 
 
 class AccessDenied(MognetLabError, PermissionError):

@@ -137,7 +137,8 @@ def _canonical_id(result_id: object) -> str:
                          "snapshot.result(prefix).value(lab) also takes a prefix") from None
 
 
-def connect(url_or_client: Any, *, app: str, check: bool = True) -> Lab:
+def connect(url_or_client: Any, *, app: str, check: bool = True,
+            replicas: bool = False) -> Lab:
     """Connect to a Redis holding a Mognet app.
 
     Parameters
@@ -154,6 +155,12 @@ def connect(url_or_client: Any, *, app: str, check: bool = True) -> Lab:
         Ping the servers, find a Redis Cluster's primaries, and raise
         :class:`~mognet_lab.errors.AppNotFound` (naming the apps that exist)
         when none holds a key of the app.
+    replicas
+        Read each server's replica instead (a Redis Cluster: each primary's; a
+        plain primary: its first online replica), so that the scan adds no load
+        to the servers Mognet writes to. A primary without a replica that
+        answers is read itself, with a :class:`~mognet_lab.ScanWarning`.
+        Needs ``check=True``.
     """
     if not isinstance(app, str) or not app:
         raise bad_option("app", app, "the Mognet app's name, a non-empty string")
@@ -167,7 +174,10 @@ def connect(url_or_client: Any, *, app: str, check: bool = True) -> Lab:
             for node in opened:
                 ping(node)
         # check=False sends nothing now: a Cluster is then read as the nodes given.
-        lab = Lab(expand_cluster(opened) if check else tuple(opened), app)
+        if replicas and not check:
+            raise bad_option("replicas", replicas, "False when check=False (finding a "
+                             "replica needs to ask the server)")
+        lab = Lab(expand_cluster(opened, replicas=replicas) if check else tuple(opened), app)
     except Exception:
         for node in opened:
             node.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-__all__ = ["Clipped", "KindBatch"]
+__all__ = ["Clipped", "KindBatch", "NotRead"]
 
 
 class Clipped(NamedTuple):
@@ -14,6 +14,13 @@ class Clipped(NamedTuple):
     size: int
     head: bytes
     tail: bytes
+
+
+class NotRead(NamedTuple):
+    """A value's contents left on the server: their size, and why they were not read."""
+
+    size: int
+    reason: str
 
 
 @dataclass
@@ -31,7 +38,7 @@ class KindBatch:
     memory_bytes: list[int | None]
     member_counts: list[int | None]  # HLEN of a hash, SCARD of a set
     redis_types: list[str]
-    # Per key: dict of a hash (value contents may be Clipped), tuple of a result's
+    # Per key: dict of a hash (value contents may be Clipped or NotRead), tuple of a result's
     # Mognet fields in RESULT_FIELDS order, list of set members, or None.
     data: list[Any]
     errors: list[str | None]

@@ -12,7 +12,7 @@ from typing import Any, Iterator, Mapping, Sequence
 from ._version import __version__
 from .frames import build_frames
 from .keys import app_scan_pattern
-from .progress import progress_bar
+from .progress import progress_bar, scan_total
 from .raw import KindBatch
 from .reader import Node, ServerIdentity, Walk, read_server, server_identity
 from .reader.seen import SeenKeys
@@ -70,18 +70,34 @@ def _for_server(server: Mapping[str, Any], settings: ScanSettings) -> ScanSettin
     little room left they could make it evict keys. There the walk reads every
     reply before decoding (no requests in flight), in round trips of at most 100
     keys and 64 KiB of replies, and the server clips every value over
-    ``max_fetch_bytes`` (a script's memory is not in ``used_memory``).
+    ``max_fetch_bytes``; no field or hash larger than a quarter of the room
+    left is read at all (its reply alone could push the server over).
     """
-    overlap = settings.overlap
+    overlap, headroom = settings.overlap, _headroom(server)
     if overlap is None:
-        limit, used = server.get("maxmemory"), server.get("used_memory")
-        overlap = not (isinstance(limit, int) and isinstance(used, int) and limit > 0 and
-                       limit - used <= max(64 << 20, limit // 20))
+        overlap = headroom is None or headroom > max(64 << 20, server["maxmemory"] // 20)
     if overlap:
         return replace(settings, overlap=True)
+    cap = settings.max_contents_bytes
+    if headroom is not None:
+        # No field larger than a quarter of the room left is copied into a reply, and
+        # no hash larger than that is read whole.
+        room = max(headroom // 4, settings.max_fetch_bytes)
+        cap = room if cap is None else min(cap, room)
+        settings = replace(settings, max_field_bytes=min(settings.max_field_bytes, room),
+                           max_key_bytes=min(settings.max_key_bytes, room))
     return replace(settings, overlap=False, batch=min(settings.batch, _GENTLE_BATCH),
                    max_batch_bytes=min(settings.max_batch_bytes, _GENTLE_BYTES),
-                   server_clip_bytes=min(settings.server_clip_bytes, settings.max_fetch_bytes))
+                   server_clip_bytes=min(settings.server_clip_bytes, settings.max_fetch_bytes),
+                   max_contents_bytes=cap)
+
+
+def _headroom(server: Mapping[str, Any]) -> int | None:
+    """Bytes left below ``maxmemory`` (None: no limit set, or not told)."""
+    limit, used = server.get("maxmemory"), server.get("used_memory")
+    if isinstance(limit, int) and isinstance(used, int) and limit > 0:
+        return max(limit - used, 0)
+    return None
 
 
 # Near maxmemory: small round trips, so that the requests in the server's query buffer
@@ -115,7 +131,8 @@ def scan_app(nodes: Sequence[Node], app: str, settings: ScanSettings, *, url: st
         node.configure(server.get("redis_version"))
     collector = Collector(settings)
     reading = _Reading(nodes, app, settings, servers)
-    bar = progress_bar(progress, desc=f"Scanning {app}", total=settings.limit)
+    bar = progress_bar(progress, desc=f"Scanning {app}",
+                       total=scan_total([s.get("dbsize") for s in servers], settings.limit))
     try:
         with _gc_paused():
             for replies in reading:

@@ -52,6 +52,12 @@ class ScanSettings:
         About this many reply bytes per round trip at most: they sit in the
         server's output buffer (counted in ``used_memory``) until read, so a
         scan of a nearly full Redis must not let them pile up.
+    max_contents_bytes
+        Value contents longer than this are not read at all, not even clipped
+        by the server (a script's reply copies them into its memory); an error
+        cell gives their size. ``None`` (default): no limit, except on a server
+        near its ``maxmemory`` (see ``overlap``), where it is a quarter of the
+        memory left.
     overlap
         Keep the next requests in flight while a batch is decoded (the fast
         way). ``None`` (default): yes, unless the server is within 64 MiB (or
@@ -88,6 +94,7 @@ class ScanSettings:
     max_batch_bytes: int = 1 << 20
     max_edges_per_parent: int = 10_000
     max_metadata_columns: int = 100
+    max_contents_bytes: int | None = None
     overlap: bool | None = None
 
     def __post_init__(self) -> None:
@@ -97,6 +104,11 @@ class ScanSettings:
             raise bad_option("limit", self.limit, "None or a positive integer")
         if self.overlap is not None and not isinstance(self.overlap, bool):
             raise bad_option("overlap", self.overlap, "None, True or False")
+        if self.max_contents_bytes is not None and (
+            not isinstance(self.max_contents_bytes, int) or self.max_contents_bytes < 1
+        ):
+            raise bad_option("max_contents_bytes", self.max_contents_bytes,
+                             "None or a positive integer")
         if self.memory_samples is not None and (
             not isinstance(self.memory_samples, int) or self.memory_samples < 0
         ):

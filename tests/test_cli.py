@@ -161,3 +161,60 @@ def test_bad_url_in_a_server_list_is_a_usage_error() -> None:
         mognet_lab.connect(["redis://127.0.0.1:1/0", "redis://:Pw7secret@h:x/0"], app="a",
                            check=False)
     assert "Pw7secret" not in str(caught.value)
+
+
+# -- outputs are checked before the scan (an unreachable URL proves no scan started) ----
+NOWHERE = "redis://127.0.0.1:1/0"
+
+
+@pytest.mark.parametrize("argv", [
+    ["scan", NOWHERE, "--app", "a", "-o", "/missing/dir/x.csv"],
+    ["report", NOWHERE, "--app", "a", "-o", "/missing/r.html"],
+])
+def test_output_in_a_missing_directory_fails_before_scanning(argv: list[str], capsys) -> None:
+    assert main([*argv, "--no-progress"]) == EXIT_CODES["usage"]
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "does not exist" in err and "/missing" in err, err
+    assert "Traceback" not in err
+
+
+def test_frame_all_to_a_file_name_is_refused_without_creating_it(tmp_path: Path,
+                                                                 capsys) -> None:
+    target = tmp_path / "x.csv"
+    assert main(["scan", NOWHERE, "--app", "a", "--frame", "all", "-o", str(target),
+                 "--no-progress"]) == EXIT_CODES["usage"]
+    assert not target.exists()
+    err = capsys.readouterr().err
+    assert "needs a directory" in err and err.count("\n") == 1
+
+
+def test_save_onto_a_snapshot_needs_overwrite(demo_app, tmp_path: Path, capsys) -> None:
+    url, app = demo_app
+    target = str(tmp_path / "snap")
+    assert main(["scan", url, "--app", app, "--save", target, "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["scan", NOWHERE, "--app", app, "--save", target, "--no-progress"]) == \
+        EXIT_CODES["usage"]  # refused before connecting
+    err = capsys.readouterr().err
+    assert "--overwrite" in err and "overwrite=True" not in err and err.count("\n") == 1
+    assert main(["scan", url, "--app", app, "--save", target, "--overwrite",
+                 "--no-progress"]) == 0
+    assert "saved the snapshot" in capsys.readouterr().err
+
+
+def test_compare_prints_the_comparison_not_a_repr(demo_app, tmp_path: Path, capsys) -> None:
+    url, app = demo_app
+    for name in ("a", "b"):
+        assert main(["scan", url, "--app", app, "--save", str(tmp_path / name),
+                     "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Comparison of two scans\n") and not out.rstrip().endswith(">")
+    assert "<Comparison" not in out and "By key kind:" in out
+
+
+def test_compare_output_in_a_missing_directory_is_a_usage_error(capsys) -> None:
+    assert main(["compare", "/missing/a", "/missing/b", "-o", "/missing/d/x.csv"]) == \
+        EXIT_CODES["usage"]
+    assert "does not exist" in capsys.readouterr().err

@@ -78,9 +78,53 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[int]]:
             time.sleep(0.1)
         yield ports
     finally:
+        for process in _REPLICAS:
+            process.kill()
+            process.wait()
         for process in processes:
             process.kill()
             process.wait()
+
+
+_REPLICAS: list[subprocess.Popen[bytes]] = []
+
+
+@pytest.fixture(scope="module")
+def replica(cluster: list[int], tmp_path_factory: pytest.TempPathFactory) -> int:
+    """A replica of the first primary (the other two primaries have none)."""
+    tmp = tmp_path_factory.mktemp("replica")
+    port = _cluster_port()
+    _REPLICAS.append(_start(tmp, port))
+    deadline = time.monotonic() + 15
+    while not _pings(port):
+        if time.monotonic() > deadline:
+            pytest.skip("the replica's redis-server did not start")
+        time.sleep(0.05)
+    client = redis.Redis(port=port)
+    client.execute_command("CLUSTER", "MEET", "127.0.0.1", cluster[0])
+    primary_id = redis.Redis(port=cluster[0]).execute_command("CLUSTER", "MYID")
+    while True:  # the replica must know the primary before it can follow it
+        try:
+            client.execute_command("CLUSTER", "REPLICATE", primary_id)
+            break
+        except redis.ResponseError:
+            if time.monotonic() > deadline + 15:
+                pytest.skip("the replica could not join the test cluster")
+            time.sleep(0.1)
+    while client.info("replication").get("master_link_status") != "up":
+        if time.monotonic() > deadline + 30:
+            pytest.skip("the replica did not sync with its primary")
+        time.sleep(0.1)
+    while not all(_lists_replica(other, port) for other in cluster):  # gossip takes a while
+        if time.monotonic() > deadline + 45:
+            pytest.skip("the cluster did not learn of the replica")
+        time.sleep(0.1)
+    return port
+
+
+def _lists_replica(port: int, replica_port: int) -> bool:
+    slots = redis.Redis(port=port).execute_command("CLUSTER", "SLOTS")
+    return any(int(server[1]) == replica_port for entry in slots for server in entry[3:])
 
 
 def _write(ports: list[int], count: int) -> list[str]:
@@ -123,3 +167,46 @@ def test_one_node_url_reads_the_whole_cluster(cluster: list[int]) -> None:
         view = lab.value(rid)
         assert view.value_type == "builtins:bytes"
     lab.close()
+
+
+def _key_reads(port: int) -> int:
+    stats = redis.Redis(port=port).info("commandstats")
+    return sum(int(entry["calls"]) for name, entry in stats.items()
+               if name.split("|")[0] in ("cmdstat_hget", "cmdstat_hgetall", "cmdstat_hmget",
+                                         "cmdstat_memory", "cmdstat_pttl"))
+
+
+def test_replicas_are_read_instead_of_their_primaries(cluster: list[int], replica: int) -> None:
+    ids = _write(cluster, 60)
+    primary = redis.Redis(port=cluster[0])
+    primary.execute_command("WAIT", 1, 5000)  # test setup: the replica has every write
+    url = f"redis://127.0.0.1:{cluster[2]}/0"
+    with pytest.warns(mognet_lab.ScanWarning, match="No replica .* reads the primary"):
+        lab = mognet_lab.connect(url, app=APP, replicas=True)
+    labels = [node.label for node in lab.nodes]
+    assert len(labels) == 3
+    assert sum("(replica)" in label for label in labels) == 1
+    assert any(f":{replica}/" in label for label in labels)
+    before = _key_reads(cluster[0])
+    snapshot = lab.scan(progress=False)
+    lab.close()
+    # The primary that has a replica was not read; its keys came from the replica.
+    assert _key_reads(cluster[0]) == before
+    assert set(ids) <= set(snapshot.results["result_id"])
+    assert snapshot.provenance.complete and snapshot.keys["error"].isna().all()
+    everything = mognet_lab.connect(url, app=APP).scan(progress=False)
+    assert len(snapshot.keys) == len(everything.keys)
+
+
+def test_cli_reads_replicas(cluster: list[int], replica: int,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    from mognet_lab.cli import main
+
+    _write(cluster, 5)
+    redis.Redis(port=cluster[0]).execute_command("WAIT", 1, 5000)
+    code = main(["scan", f"redis://127.0.0.1:{cluster[0]}/0", "--app", APP, "--replicas",
+                 "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert err.count("mognet-lab: warning: No replica") == 2
+

@@ -183,6 +183,45 @@ def test_replica_listed_with_its_primary_counts_one_server(
     assert analysis.used_memory(alone) == float(alone.server["used_memory"].iloc[0])
 
 
+def _commandstat_calls(url: str, command: str) -> int:
+    entry = redis.Redis.from_url(url).info("commandstats").get(f"cmdstat_{command}", {})
+    return int(entry.get("calls", 0))
+
+
+def test_replicas_true_reads_the_replica_of_a_plain_primary(
+        primary_and_replica: tuple[EmbeddedRedis, EmbeddedRedis],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    primary, replica = primary_and_replica
+    own = redis.Redis.from_url(primary.url)
+    for _ in range(15):
+        write_result(own, "replicated", value=value_hash())
+    _wait_in_sync(primary, replica)
+    scans_before = _commandstat_calls(primary.url, "scan")
+    with mognet_lab.connect(primary.url, app="replicated", replicas=True) as lab:
+        assert [node.label for node in lab.nodes] == [
+            f"redis://127.0.0.1:{replica.port}/0 (replica)"]
+        snap = lab.scan(progress=False)
+    assert len(snap.results) == 15 and snap.provenance.complete
+    assert set(snap.server["role"]) == {"slave"}
+    # connect() itself pinged the primary; the scan sent it nothing.
+    assert _commandstat_calls(primary.url, "scan") == scans_before
+    assert main(["scan", primary.url, "--app", "replicated", "--replicas",
+                 "--no-progress"]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_replicas_true_without_a_replica_reads_the_primary_with_a_warning(
+        redis_url: str, app_name: str) -> None:
+    write_result(redis.Redis.from_url(redis_url), app_name)
+    with pytest.warns(mognet_lab.ScanWarning, match="No replica .* reads the primary"):
+        lab = mognet_lab.connect(redis_url, app=app_name, replicas=True)
+    with lab:
+        assert len(lab.nodes) == 1 and "(replica)" not in lab.nodes[0].label
+        assert len(lab.scan(progress=False).results) == 1
+    with pytest.raises(mognet_lab.BadOption):
+        mognet_lab.connect(redis_url, app=app_name, replicas=True, check=False)
+
+
 def test_unrelated_servers_are_both_counted(redis_url: str, app_name: str,
                                             client: redis.Redis) -> None:
     write_result(client, app_name, value=value_hash())

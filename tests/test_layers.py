@@ -31,11 +31,11 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("frames", ("frames", "records", "chunks", "fields")),
     ("snapshot", ("snapshot", "scanner", "lab", "offline")),
     ("persist", ("persist",)),
-    ("analysis", ("analysis", "compare")),
+    ("analysis", ("analysis", "compare", "history")),
     ("charts", ("charts",)),
-    ("views", ("views", "display", "report")),
+    ("views", ("views", "display", "report", "metrics")),
     ("widgets", ("widgets",)),
-    ("cli", ("cli", "demo", "__init__", "__main__")),
+    ("cli", ("cli", "cli_ops", "demo", "__init__", "__main__")),
 )
 # (importer, imported module, function it is imported in): the allowed upward imports.
 DOORWAYS = {
@@ -212,14 +212,15 @@ def test_nothing_above_the_reader_sends_a_command(layer: str) -> None:
 # -- the public API ---------------------------------------------------------------------------
 PUBLIC = {
     "mognet_lab": [
-        "AccessDenied", "AppNotFound", "BadDump", "BadOption", "Comparison", "EmbeddedRedisError",
-        "FRAME_NAMES", "InvalidURL", "Lab", "MognetLabError", "NotReadOnly", "Provenance",
+        "AccessDenied", "AppNotFound", "BadDump", "BadOption", "Comparison",
+        "EmbeddedRedisError", "FRAME_NAMES", "History", "InvalidURL", "Lab", "MognetLabError",
+        "NotReadOnly", "NotRedis", "Provenance",
         "RedisUnavailable", "SCHEMAS", "ScanSettings", "ScanWarning", "Snapshot", "TLSFailed",
         "__version__",
         "compare", "connect", "discover_apps", "from_rdb"],
     "mognet_lab.analysis": [
         "AGE_BUCKETS", "TTL_BUCKETS", "anomalies", "anomaly_summary", "app_bytes",
-        "arrival_rate", "compression", "counted_servers", "duration_percentiles", "exceptions",
+        "arrival_rate", "cleanup_plan", "compression", "counted_servers", "duration_percentiles", "exceptions",
         "expiry_schedule",
         "family_bytes", "findings", "forecast", "format_bytes", "largest_values",
         "listpack_overflow", "maxmemory", "memory_by", "never_expiring", "overview",

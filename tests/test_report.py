@@ -323,6 +323,12 @@ def test_to_file_refuses_other_suffixes(evil: Report, tmp_path: Path) -> None:
     assert not (tmp_path / "report.pdf").exists()
 
 
+def test_to_file_in_a_missing_directory_is_a_bad_option(evil: Report, tmp_path: Path) -> None:
+    with pytest.raises(BadOption, match="does not exist"):
+        evil.to_file(tmp_path / "missing" / "report.html")
+
+
+
 @pytest.mark.parametrize("options", [{"top": 0}, {"top": "5"}, {"redact": "yes"},
                                      {"title": 3}])
 def test_bad_options_are_refused(options: dict[str, Any]) -> None:

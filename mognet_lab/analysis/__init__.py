@@ -10,7 +10,8 @@ snapshot and never imports matplotlib or talks to Redis.
   :func:`largest_values`, :func:`listpack_overflow`, :func:`value_summary`
 - activity: :func:`throughput`, :func:`duration_percentiles`, :func:`arrival_rate`
 - forecast: :func:`family_bytes`, :func:`forecast`, :func:`what_if`
-- health: :func:`anomalies`, :func:`server_pressure`, :func:`findings`
+- health: :func:`anomalies`, :func:`server_pressure`, :func:`findings`,
+  :func:`cleanup_plan`
 - headline: :func:`overview`, :func:`app_bytes`, :func:`without_ttl`,
   :func:`value_statuses`, :func:`read_errors`
 
@@ -30,6 +31,7 @@ from ._common import (
 )
 from .activity import arrival_rate, duration_percentiles, throughput
 from .anomalies import anomalies, anomaly_summary
+from .cleanup import cleanup_plan
 from .findings import findings, top_findings
 from .forecast import family_bytes, forecast, what_if
 from .memory import AGE_BUCKETS, memory_by
@@ -52,6 +54,7 @@ __all__ = [
     "app_bytes",
     "anomaly_summary",
     "arrival_rate",
+    "cleanup_plan",
     "compression",
     "counted_servers",
     "duration_percentiles",

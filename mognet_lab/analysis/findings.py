@@ -38,9 +38,9 @@ from .pressure import ISSUE_ADVICE, ISSUE_TITLES, server_pressure
 from .memo import memoized
 from .scan_warnings import nested_apps
 from .ttl import without_ttl
-from .values import listpack_overflow, poorly_compressed
+from .values import LISTPACK_SHARE, listpack_overflow, poorly_compressed
 
-__all__ = ["SEVERITIES", "findings", "top_findings"]
+__all__ = ["SEVERITIES", "findings", "held_placeholders", "top_findings"]
 
 # Ordered so that max() is the most severe; tables list the most severe first.
 SEVERITIES = ("info", "warning", "critical")
@@ -48,8 +48,6 @@ SEVERITY_DTYPE = pd.CategoricalDtype(SEVERITIES, ordered=True)
 _COLUMNS: dict[str, Any] = {"severity": SEVERITY_DTYPE, "code": pd.StringDtype(),
                             "title": pd.StringDtype(), "measured": pd.StringDtype(),
                             "keys": "Int64", "bytes": "Int64", "advice": pd.StringDtype()}
-# Listpack overflow is reported once its estimated cost is this share of the app.
-LISTPACK_SHARE = 0.10
 # A stored exception this large carries more than a message and a traceback.
 LARGE_EXCEPTION_BYTES = 16 << 10
 _POOR_RATIO, _POOR_MIN_BYTES = 1.1, 1024
@@ -127,15 +125,21 @@ def top_findings(snapshot: Snapshot, n: int = 5, **kwargs: Any) -> pd.DataFrame:
     return findings(snapshot, **kwargs).head(count).reset_index(drop=True)
 
 
-def _breakdown(labels: pd.Series, top: int = 4, *, names_first: bool = False) -> str:
-    """``"300 result, 112 metadata"`` (or ``"worker-1 (3)"``): counts per label, largest first."""
+def _breakdown(labels: pd.Series, top: int = 4, *, names_first: bool = False,
+               noun: str = "other") -> str:
+    """``"300 result, 112 metadata"`` (or ``"worker-1 (3), 2 other nodes (5)"`` with
+    ``noun="node"``): counts per label, largest first."""
     counts = labels.astype(object).fillna("?").value_counts()
     # Ties in label order, so the same keyspace always reads the same.
     counts = counts.sort_index().sort_values(ascending=False, kind="stable")
     parts = [f"{name} ({count})" if names_first else f"{count} {name}"
              for name, count in counts.head(top).items()]
-    rest = int(counts.iloc[top:].sum())
-    return ", ".join(parts + ([f"{rest} other"] if rest else []))
+    rest, others = int(counts.iloc[top:].sum()), len(counts) - top
+    if rest and names_first:  # "2 other" would not say two what
+        parts.append(f"{plural(others, f'other {noun}')} ({rest})")
+    elif rest:
+        parts.append(f"{rest} other")
+    return ", ".join(parts)
 
 
 def _verb(count: int, one: str = "has", many: str = "have") -> str:
@@ -210,27 +214,38 @@ def _no_ttl(ctx: _Context) -> Iterator[Finding]:
                       len(keys), size)
 
 
-def _placeholders(ctx: _Context) -> Iterator[Finding]:
-    """Placeholders whose task will not finish: ready, gone or stuck results."""
-    values, results = ctx.snapshot.values, ctx.snapshot.results
+def held_placeholders(snapshot: Snapshot, *, stuck_after: pd.Timedelta) -> pd.DataFrame:
+    """Placeholder values without TTL whose task will not finish: ready, gone or stuck.
+
+    The rows of ``snapshot.values`` behind the ``placeholder_no_ttl`` finding,
+    with ``why``: the result's state (``"REVOKED"``...), ``"without result
+    hash"``, or ``"RUNNING for more than 6h"`` and ``stuck`` (True for the last).
+    """
+    values, results = snapshot.values, snapshot.results
     held = values[placeholder_mask(values) & values["ttl_s"].isna().to_numpy(dtype=bool)]
     by_id = results.drop_duplicates("result_id").set_index("result_id")
     since = by_id["started"].fillna(by_id["created"])
     young = ~by_id["state"].isin(list(READY_STATES)) & \
-        (reference_time(ctx.snapshot) - since <= ctx.stuck_after).fillna(False)
+        (reference_time(snapshot) - since <= stuck_after).fillna(False)
     held = held[~member_of(held["result_id"], young[young].index)]
-    if not ctx.snapshot.complete:  # a result not read is not a result gone
+    if not snapshot.complete:  # a result not read is not a result gone
         held = held[member_of(held["result_id"], by_id.index)]
-    if not len(held):
-        return
     why = held["result_id"].map(by_id["state"].astype(object)).fillna("without result hash")
     stuck = ~why.isin(list(READY_STATES)) & (why != "without result hash")
-    why = why.where(~stuck, why + f" for more than {format_age(ctx.stuck_after)}")
+    why = why.where(~stuck, why + f" for more than {format_age(stuck_after)}")
+    return held.assign(why=why.astype(object), stuck=stuck.astype(bool))
+
+
+def _placeholders(ctx: _Context) -> Iterator[Finding]:
+    """Placeholders whose task will not finish: ready, gone or stuck results."""
+    held = held_placeholders(ctx.snapshot, stuck_after=ctx.stuck_after)
+    if not len(held):
+        return
     size = _size(held, "memory_bytes")
     yield Finding("warning", "placeholder_no_ttl", "Placeholder values that will never expire",
                   f"{plural(len(held), 'placeholder value')} ({format_bytes(size)}) "
                   f"{_verb(len(held))} no TTL and their task will not finish: "
-                  f"{_breakdown(why)}", len(held), size)
+                  f"{_breakdown(held['why'])}", len(held), size)
 
 
 # --- anomalies -----------------------------------------------------------------------------
@@ -246,8 +261,8 @@ def _stuck(ctx: _Context) -> Iterator[Finding]:
     yield Finding("warning", "stuck_tasks", "Tasks stuck RUNNING or SUSPENDED",
                   f"{plural(len(found), 'result')} ({_breakdown(mine['state'])}) stuck for more "
                   f"than {format_age(ctx.stuck_after)}, the oldest for {format_age(oldest)}, on "
-                  f"nodes {_breakdown(mine['node_id'], 3, names_first=True)}; their keys hold "
-                  f"{format_bytes(size)}", len(found), size)
+                  f"nodes {_breakdown(mine['node_id'], 3, names_first=True, noun='node')}; "
+                  f"their keys hold {format_bytes(size)}", len(found), size)
 
 
 def _orphans(ctx: _Context) -> Iterator[Finding]:
@@ -311,7 +326,7 @@ def _retries_text(found: pd.DataFrame, ctx: _Context) -> str:
     restarts = unexpected_restarts(mine)
     return (f"{plural(len(found), 'result')} started without a matching stop "
             f"{plural(int(restarts.sum()), 'time')} in all (at most {int(restarts.max())} on "
-            f"one result); tasks: {_breakdown(mine['name'], 3, names_first=True)}")
+            f"one result); tasks: {_breakdown(mine['name'], 3, names_first=True, noun='task')}")
 
 
 def _unknown_text(found: pd.DataFrame, ctx: _Context) -> str:
@@ -420,8 +435,11 @@ ADVICE = {
               "hand (mognet_lab only reads).",
     "placeholder_no_ttl": "Set result_value_ttl and check why tasks never finish: placeholder "
                           "values written by get_or_create get no TTL until the task finishes, "
-                          "and revoked, crashed or stuck tasks never do. EXPIRE or DEL these "
-                          "/value keys (listed by anomalies()) and see stuck_tasks.",
+                          "and revoked, crashed or stuck tasks never do; revoking an unknown "
+                          "or pending task with Mognet (App.revoke, `mognet tasks revoke`) "
+                          "creates such a placeholder with no TTL. `mognet-lab cleanup-plan` "
+                          "writes the UNLINK/EXPIRE commands for these /value keys; see "
+                          "stuck_tasks.",
     "stuck_tasks": "Look at the worker nodes named: a worker killed mid-task leaves its results "
                    "RUNNING for good. Revoke the results that will not finish and find what "
                    "hangs (deadlines, external calls); until then their placeholder values "

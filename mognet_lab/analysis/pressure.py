@@ -17,6 +17,7 @@ from ..snapshot import Snapshot
 from ._common import app_bytes, format_bytes, memory
 from .anomalies import plural
 from .ttl import unfinished_placeholders, without_ttl
+from .values import LISTPACK_SHARE, listpack_overflow
 from .memo import memoized
 
 __all__ = ["CHECKS", "ISSUE_ADVICE", "ISSUE_TITLES", "STATUSES", "server_pressure",
@@ -49,7 +50,8 @@ class _AppFacts:
     no_ttl_bytes: int
     placeholders: int  # TTL-less placeholder values of unfinished tasks, not counted above
     values: int
-    hashtable_values: int
+    overflow_values: int  # value hashes too big for a listpack, as listpack_overflow counts
+    overflow_bytes: int  # what that costs beyond listpacks (estimate)
 
 
 class _Check(NamedTuple):
@@ -105,12 +107,14 @@ def _unknown(missing: list[str], server: Mapping[str, Any]) -> _Check:
 
 def _app_facts(snapshot: Snapshot) -> _AppFacts:
     values, no_ttl = snapshot.values, without_ttl(snapshot)
+    over = listpack_overflow(snapshot)
     lasting = no_ttl[~no_ttl["unfinished"]]
     return _AppFacts(app_bytes=app_bytes(snapshot), no_ttl_keys=len(lasting),
                      no_ttl_bytes=int(memory(lasting).sum()),
                      placeholders=int(no_ttl["unfinished"].sum()),
                      values=len(values),
-                     hashtable_values=int((values["redis_encoding"] == "hashtable").sum()))
+                     overflow_values=int(over["values"].sum()),
+                     overflow_bytes=int(over["extra_bytes_estimate"].fillna(0).sum()))
 
 
 def _share(part: int, whole: int) -> str:
@@ -218,10 +222,19 @@ def _timeout(server: Mapping[str, Any], facts: _AppFacts) -> _Check:
 def _listpack(server: Mapping[str, Any], facts: _AppFacts) -> _Check:
     entries, size = int(server["hash_max_listpack_entries"]), \
         int(server["hash_max_listpack_value"])
-    return _Check(f"{entries} entries, {size} B", None, "ok",
-                  f"hashes with more than {entries} fields or a field longer than {size} bytes "
-                  f"are stored as hashtables: {facts.hashtable_values} of this app's "
-                  f"{plural(facts.values, 'value hash', 'value hashes')} are")
+    setting = f"{entries} entries, {size} B"
+    rule = f"a hash with more than {entries} fields or a field over {size} B is a hashtable"
+    if not facts.overflow_values:
+        return _Check(setting, None, "ok", f"{rule}; none of this app's "
+                      f"{plural(facts.values, 'value hash', 'value hashes')} is one.")
+    # The same measure and threshold as the listpack_overflow finding: one verdict.
+    costly = facts.overflow_bytes >= LISTPACK_SHARE * facts.app_bytes > 0
+    verdict = "see the listpack_overflow finding" if costly else \
+        f"under {LISTPACK_SHARE:.0%} of the app, so no finding"
+    return _Check(setting, None, "warn" if costly else "ok",
+                  f"{rule}: {facts.overflow_values} of this app's "
+                  f"{plural(facts.values, 'value hash', 'value hashes')} are, costing about "
+                  f"{format_bytes(facts.overflow_bytes)} more than listpacks ({verdict}).")
 
 
 _Checker = Callable[[Mapping[str, Any], _AppFacts], _Check]

@@ -50,6 +50,9 @@ REDIS_DEFAULT_LISTPACK_VALUE = 64
 # fields and key name: measured 72-77 B on Redis 7.0 / jemalloc (robj, dict
 # entry, listpack header and entry headers, allocator rounding).
 LISTPACK_OVERHEAD_BYTES = 72
+# Listpack overflow matters (a finding; the server check warns) once its
+# estimated cost is this share of the app's memory.
+LISTPACK_SHARE = 0.10
 _FIELD_NAMES_BYTES = len("contents") + len("encoding") + len("content_type")
 _NULL_JSON_BYTES = len("null")
 _RATIO_QUANTILES = {"ratio_p50": 0.5, "ratio_p10": 0.1, "ratio_p90": 0.9}

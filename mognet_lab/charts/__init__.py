@@ -17,6 +17,9 @@ does not import it at all.
 
 from __future__ import annotations
 
+# Draws a History (many snapshots), not a Snapshot: reachable as charts.memory_over_time,
+# outside __all__, the list of the charts of one snapshot.
+from .history import memory_over_time  # noqa: F401
 from .memory import memory_by_kind, memory_by_task, top_keys
 from .pressure import memory_gauge
 from .tasks import duration_percentiles, task_throughput

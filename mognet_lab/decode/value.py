@@ -11,7 +11,7 @@ import re
 from typing import Any, Mapping
 
 from ..format import EXCEPTION_INFO_TYPE, NOT_READY_NAME
-from ..raw import Clipped
+from ..raw import Clipped, NotRead
 from .common import Problems, decode_text, json_text_field, parse_json
 from .gzipsize import measure_gzip
 
@@ -41,6 +41,9 @@ def decode_value(
         problems.add("no 'contents' field", fatal=True)
         return _finish(record, None, None, None, b"", problems)
     record["stored_bytes"] = contents.size if isinstance(contents, tuple) else len(contents)
+    if isinstance(contents, NotRead):
+        problems.add(contents.reason, fatal=True)
+        return _finish(record, None, None, None, b"", problems)
     raw_bytes, source, head = _measure(contents, record["encoding"], problems,
                                        decompress_cap, head_bytes)
     if record["content_type"] != "application/json":

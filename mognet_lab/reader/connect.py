@@ -19,6 +19,10 @@ __all__ = ["open_node", "describe_client"]
 # to a plain port, a TLS handshake that will never finish). Options in the URL
 # (?socket_timeout=30) win over these.
 _TIMEOUTS = {"socket_connect_timeout": 5.0, "socket_timeout": 6.0}
+# A TLS server answers a ClientHello at once, but a plain Redis port reads it as
+# a command line without end and says nothing: the handshake alone gets this
+# long (not the socket timeout), so rediss:// to a plain port fails fast.
+_HANDSHAKE_TIMEOUT = 2.5
 # The reader parses RESP2. redis-py 5+ can speak RESP3 (8+ does by default, and
 # may then interleave push messages), so ask for RESP2 where the option exists.
 _RESP2 = {"protocol": 2} if "protocol" in inspect.signature(redis.Redis.__init__).parameters \
@@ -31,6 +35,27 @@ _CONNECTION_OPTIONS = frozenset({
     "socket_timeout", "socket_connect_timeout", "socket_keepalive", "socket_keepalive_options",
     "client_name",
 })
+
+
+class _TLSConnection(redis.SSLConnection):
+    """redis-py's TLS connection with the handshake bounded by ``_HANDSHAKE_TIMEOUT``."""
+
+    def _connect(self) -> Any:
+        # redis-py runs the handshake under socket_timeout (set on the socket just
+        # before wrapping it, in every version): lower it for that moment only.
+        # (getattr/setattr: redis-py's stubs disagree across versions on its type.)
+        steady: float | None = getattr(self, "socket_timeout")
+        setattr(self, "socket_timeout", min(steady or _HANDSHAKE_TIMEOUT, _HANDSHAKE_TIMEOUT))
+        try:
+            sock = super()._connect()
+        finally:
+            setattr(self, "socket_timeout", steady)
+        sock.settimeout(steady)
+        return sock
+
+
+def _bounded(connection_class: type) -> type:
+    return _TLSConnection if connection_class is redis.SSLConnection else connection_class
 
 
 def open_node(url_or_client: Any) -> Node:
@@ -48,7 +73,7 @@ def open_node(url_or_client: Any) -> Node:
                          "a redis:// or rediss:// URL, or a redis.Redis client")
     kwargs = {name: value for name, value in pool.connection_kwargs.items()
               if name in _CONNECTION_OPTIONS or name.startswith("ssl_")}
-    private = redis.ConnectionPool(connection_class=pool.connection_class,
+    private = redis.ConnectionPool(connection_class=_bounded(pool.connection_class),
                                    decode_responses=False, **kwargs, **_RESP2)
     tls = issubclass(pool.connection_class, redis.SSLConnection)
     return Node(redis.Redis(connection_pool=private), label=describe_client(kwargs, tls=tls))
@@ -64,6 +89,7 @@ def _client_from_url(url: str) -> redis.Redis:
     try:
         client = redis.Redis.from_url(url, decode_responses=False, **_TIMEOUTS, **_RESP2)
         pool = client.connection_pool
+        pool.connection_class = _bounded(pool.connection_class)
         pool.connection_class(**pool.connection_kwargs)
     except (ValueError, TypeError, rex.RedisError) as exc:
         unknown = _UNKNOWN_OPTION.search(str(exc)) if isinstance(exc, TypeError) else None

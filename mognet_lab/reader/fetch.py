@@ -17,7 +17,7 @@ from typing import Any, Mapping
 import redis.exceptions as rex
 
 from ..keys import KIND_CHILDREN, KIND_UNKNOWN, KIND_VALUE
-from ..raw import Clipped, KindBatch
+from ..raw import Clipped, KindBatch, NotRead
 from ..settings import ScanSettings
 from .node import KEY, Node, Template
 from .plan import (
@@ -251,7 +251,10 @@ def _contents(node: Node, items: list[tuple[_Group, int]], settings: ScanSetting
     Past it the server clips them where it runs scripts, so that a huge value
     never sits whole in its output buffer or in this process.
     """
-    head, found_all = settings.head_bytes, {}
+    head = settings.head_bytes
+    found_all: dict[tuple[int, int], Any] = {}
+    found_all.update(_left_on_server(items, settings.max_contents_bytes))
+    items = [(g, i) for g, i in items if (id(g), i) not in found_all]
     local = [(g, i, Ask(_CONTENTS, g.columns[3][i], "clip")) for g, i in items
              if not node.scripting or g.columns[3][i] <= settings.server_clip_bytes]
     for part in _by_bytes(local, settings.max_batch_bytes):
@@ -269,6 +272,19 @@ def _contents(node: Node, items: list[tuple[_Group, int]], settings: ScanSetting
             found_all[id(group), i] = Clipped(int(reply[0]), reply[1], reply[2]) \
                 if reply else None
     return found_all
+
+
+def _left_on_server(items: list[tuple[_Group, int]], limit: int | None
+                    ) -> dict[tuple[int, int], NotRead]:
+    """Contents over ``max_contents_bytes``: not read at all, not even by the clip script
+    (whose reply copies them into the server's memory)."""
+    if limit is None:
+        return {}
+    return {(id(g), i): NotRead(g.columns[3][i], (
+        f"contents of {g.columns[3][i]} bytes not read: more than max_contents_bytes="
+        f"{limit} (reading them makes Redis copy them into a reply, counted in its "
+        "used_memory: near maxmemory that evicts keys; scan a replica for them)"))
+        for g, i in items if g.columns[3][i] > limit}
 
 
 def _read_by_name(node: Node, items: list[tuple[_Group, int, list[bytes]]],

@@ -28,6 +28,8 @@ ALLOWED_COMMANDS = frozenset({
     "HKEYS",
     "HGET", "HLEN", "HSTRLEN", "SCARD", "SMEMBERS", "INFO", "CONFIG GET", "CLIENT NO-TOUCH",
     "PING", "DBSIZE", "CLUSTER SLOTS",
+    # Lets this connection read a Redis Cluster replica's keys (it changes no data).
+    "READONLY",
     # Only ever with mognet_lab's own script, which is declared no-writes: the
     # *_RO variants make the server itself refuse any write it might attempt.
     "EVALSHA_RO", "EVAL_RO",
@@ -93,6 +95,15 @@ class Template:
 
     def __repr__(self) -> str:
         return f"Template({self.commands!r})"
+
+
+def _read_from_replica(connection: Any) -> None:
+    """Connect as usual, then allow reads on this Cluster replica connection."""
+    connection.on_connect()
+    _check_allowed([(b"READONLY",)])
+    connection.send_command("READONLY")
+    if connection.read_response() not in (b"OK", "OK"):
+        raise rex.ResponseError("READONLY was refused")
 
 
 _NO_TOUCH_ON = pack_commands([(b"CLIENT", b"NO-TOUCH", b"ON")])
@@ -210,18 +221,28 @@ class Node:
         self.scripting = True
         return True
 
-    def sibling(self, host: str, port: int) -> Node:
-        """A node for another server reached with this one's options (user, password, TLS)."""
+    def sibling(self, host: str, port: int, *, replica: bool = False,
+                cluster: bool = False) -> Node:
+        """A node for another server reached with this one's options (user, password, TLS).
+
+        ``replica`` and ``cluster``: a Redis Cluster replica, whose connections
+        each say ``READONLY`` first (else it redirects every key to its primary).
+        """
         pool = self._client.connection_pool
         kwargs = {**pool.connection_kwargs, "host": host, "port": port}
+        if replica and cluster:
+            kwargs["redis_connect_func"] = _read_from_replica
         client = redis.Redis(connection_pool=redis.ConnectionPool(
             connection_class=pool.connection_class, **kwargs))
         label = self.label
         head, _, rest = label.partition("://")
         auth = rest.rpartition("@")[0]
         where = f"{host}:{port}"
-        label = f"{head}://{auth + '@' if auth else ''}{where}/0" if rest else where
-        return Node(client, label=label)
+        db = kwargs.get("db", 0)
+        label = f"{head}://{auth + '@' if auth else ''}{where}/{db}" if rest else where
+        node = Node(client, label=f"{label} (replica)" if replica else label)
+        node.cluster = cluster
+        return node
 
     @property
     def address(self) -> tuple[str, int] | None:

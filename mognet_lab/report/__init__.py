@@ -15,6 +15,7 @@ Importing this package loads neither matplotlib nor ipywidgets.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -30,6 +31,8 @@ from ..views.report import build_report
 if TYPE_CHECKING:
     import ipywidgets
 
+    from ..history import History
+
 __all__ = ["REDACTED", "Report", "ReportData", "SUFFIXES", "check_report_path", "redact"]
 
 # What Report.data holds: the report's page (the name it had before views/ existed).
@@ -40,10 +43,14 @@ SUFFIXES = {".html": "to_html", ".md": "to_markdown", ".json": "to_json"}
 
 
 def check_report_path(path: str | Path) -> str:
-    """The name of the Report method rendering ``path``'s format; BadOption if none does."""
+    """The name of the Report method rendering ``path``'s format; BadOption if none does
+    or if ``path``'s directory does not exist (checked before any scan or rendering)."""
     method = SUFFIXES.get(Path(path).suffix.lower())
     if method is None:
         raise bad_option("path", str(path), "a file name ending in " + ", ".join(SUFFIXES))
+    if not Path(path).parent.is_dir():
+        raise bad_option("path", str(path), f"a file in an existing directory "
+                         f"({Path(path).parent} does not exist)")
     return method
 
 
@@ -61,10 +68,13 @@ class Report:
         Rows kept per long table; each table says how many it left out.
     title
         The report's title (default: ``"Mognet memory report: <app>"``).
+    history
+        A :class:`~mognet_lab.History` of the app: adds a "Memory over time"
+        section (figures per scan, memory by kind and by task, the forecast).
     """
 
     def __init__(self, snapshot: Snapshot, *, redact: bool = False, top: int = 20,
-                 title: str | None = None) -> None:
+                 title: str | None = None, history: History | None = None) -> None:
         if not isinstance(snapshot, Snapshot):
             raise bad_option("snapshot", type(snapshot).__name__, "a mognet_lab Snapshot")
         if not isinstance(redact, bool):
@@ -76,7 +86,13 @@ class Report:
         self.snapshot = snapshot
         self.redact = redact
         self.top = top
+        if history is not None:
+            from ..history import History
+
+            if not isinstance(history, History):
+                raise bad_option("history", type(history).__name__, "None or a History")
         self.title = title
+        self.history = history
         self._data: Page | None = None
         self._fragment: str | None = None
 
@@ -87,6 +103,11 @@ class Report:
             source = redact(self.snapshot) if self.redact else self.snapshot
             self._data = build_report(source, top=self.top, title=self.title,
                                       redacted=self.redact)
+            if self.history is not None:
+                from ..views.history import history_section
+
+                self._data = dataclasses.replace(self._data, sections=(
+                    *self._data.sections, history_section(self.history, top=self.top)))
         return self._data
 
     def to_html(self) -> str:

@@ -18,6 +18,7 @@ import pandas as pd
 from ..units import format_bytes
 
 __all__ = [
+    "COLUMN_LABELS",
     "MISSING",
     "NUMERIC_UNITS",
     "UNITS",
@@ -43,6 +44,20 @@ UNITS = ("text", "bytes", "count", "share", "ratio", "ttl", "seconds", "duration
 # Units shown right-aligned.
 NUMERIC_UNITS = frozenset({"bytes", "count", "share", "ratio", "rate", "seconds", "duration",
                            "delta_bytes", "signed", "pct"})
+# Headers for columns whose name, spaced out, would still read as code; every view's
+# table headers and fact labels come through column_label (JSON keeps the names).
+COLUMN_LABELS = {
+    "name": "task", "result_id": "result id", "node_id": "node",
+    "share_of_app": "share of the app's memory", "share_of_used_memory": "share of used_memory",
+    "stored_bytes": "stored size", "raw_bytes": "size before gzip", "saved_bytes": "saved by gzip",
+    "memory_bytes": "memory", "total_memory_bytes": "memory",
+    "extra_bytes_estimate": "extra over a listpack (estimate)", "limit_bytes": "listpack limit",
+    "assumed_limit": "limit assumed", "current_bytes": "now",
+    "steady_state_bytes": "steady state", "never_expiring_bytes": "never expiring",
+    "total_bytes": "forecast total", "headroom_bytes": "headroom",
+    "exception_name": "exception", "value_status": "value", "request_kwargs_repr": "arguments",
+    "no_ttl": "without TTL",
+}
 _BYTE_COLUMNS = {"bytes", "maxmemory", "used_memory", "bytes_old", "bytes_new"}
 
 
@@ -165,10 +180,13 @@ def column_unit(name: str, dtype: Any = None) -> str:
 
 
 def column_label(name: str, unit: str) -> str:
-    """A column's header: ``ttl_s`` -> ``ttl``, ``share_of_app`` -> ``share of app``.
+    """A column's header: :data:`COLUMN_LABELS`, else ``ttl_s`` -> ``ttl``,
+    ``queue_p50`` -> ``queue p50``.
 
     The unit suffix goes once the cells carry their own (``3 d 4 h``, ``1.2/h``).
     """
+    if name in COLUMN_LABELS:
+        return COLUMN_LABELS[name]
     if name == "rate_per_s":
         name = "rate"
     elif unit in ("ttl", "seconds") and name.endswith("_s"):

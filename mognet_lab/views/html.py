@@ -196,10 +196,13 @@ def _table_body(table: Table) -> str:
     classes = [_column_class(n, u, t) for n, u, t in zip(names, units, texts)]
     head = "".join(f'<th class="{cls}">{esc(column_label(n, u))}</th>'
                    for n, u, cls in zip(names, units, classes))
-    columns = [(n in table.badges, "" if table.plain else f' class="{cls}"', cls, column)
+    columns = [(n in table.badges, _attr(table, cls), cls, column, n in table.titled)
                for n, cls, column in zip(names, classes, texts)]
-    rows = "".join("<tr>" + "".join(_cell(shown, attr, cls, column[i]) for shown, attr, cls,
-                                    column in columns) + "</tr>" for i in range(len(frame)))
+    keys = [""] * len(frame) if table.row_key not in frame.columns else \
+        [f' data-key="{esc(v)}"' for v in frame[table.row_key].astype(str).tolist()]
+    rows = "".join(f"<tr{keys[i]}>" + "".join(
+        _cell(shown, attr, cls, column[i], titled) for shown, attr, cls, column, titled
+        in columns) + "</tr>" for i in range(len(frame)))
     out = (f'<div class="tbl"><table><thead><tr>{head}</tr></thead>'
            f"<tbody>{rows}</tbody></table></div>")
     if table.not_shown:
@@ -220,10 +223,17 @@ def _column_class(name: str, unit: str, texts: list[str]) -> str:
     return "txt"
 
 
-def _cell(as_badge: bool, attr: str, cls: str, text: str) -> str:
+def _attr(table: Table, cls: str) -> str:
+    return "" if table.plain else f' class="{cls}"'
+
+
+def _cell(as_badge: bool, attr: str, cls: str, text: str, titled: bool = False) -> str:
     if as_badge and text != MISSING:
         return f"<td{attr}>{badge(text)}</td>"
     shown = esc(text)
+    if titled:
+        attr += f' title="{shown}"'
+
     if cls == "word" and attr:  # "demo.tasks.<wbr>resize_image": names break at their dots
         shown = _NAME_BREAK.sub(r"\1<wbr>", shown)
     return f"<td{attr}>{shown}</td>"

@@ -40,7 +40,10 @@ class Table:
     """The first rows of an analysis table and how many rows it has in all.
 
     ``badges`` names the columns shown as coloured labels; ``plain`` leaves
-    the layout classes off the cells (a page of results redrawn per click).
+    the layout classes off the cells (a page of results redrawn per click);
+    ``row_key`` names a column whose value each row carries as ``data-key``
+    (what a click on the row opens); ``titled`` names the columns whose cells
+    repeat their text as a tooltip (shown clipped, read whole on hover).
     """
 
     key: str
@@ -51,6 +54,8 @@ class Table:
     empty: str = "(none)"
     badges: tuple[str, ...] = ("severity", "status")
     plain: bool = False
+    row_key: str | None = None
+    titled: tuple[str, ...] = ()
 
     @property
     def not_shown(self) -> int:

@@ -19,12 +19,12 @@ from .. import analysis
 from ..schemas import FRAME_NAMES
 from ..urls import censor_url
 from .cells import (
+    column_label,
     format_count,
     format_delta_bytes,
     format_duration,
     format_limit,
     format_size,
-    shorten,
 )
 from .model import Fact, Page, Section, chart, table
 
@@ -33,8 +33,9 @@ if TYPE_CHECKING:
     from ..lab import Lab
     from ..snapshot import Snapshot
 
-__all__ = ["DASHBOARD_SECTIONS", "comparison_page", "dashboard_page", "findings_section",
-           "lab_page", "overview_section", "results_table", "snapshot_page", "summary_page"]
+__all__ = ["DASHBOARD_SECTIONS", "LABEL_NOTES", "comparison_page", "dashboard_page",
+           "findings_section", "label_notes", "lab_page", "overview_section", "results_table",
+           "snapshot_page", "summary_page"]
 
 FINDING_COLUMNS = ["severity", "code", "title", "measured", "keys", "bytes", "advice"]
 USED_MEMORY_NOTE = ("share of used_memory: the app's keys (MEMORY USAGE) over Redis' "
@@ -43,6 +44,28 @@ _RESULT_COLUMNS = {"created": "created", "result_id": "result_id", "name": "name
                    "state": "state", "node_id": "node", "duration": "runtime",
                    "value_status": "value", "total_memory_bytes": "memory_bytes",
                    "request_kwargs_repr": "arguments"}
+
+# The labels the analyses give a missing name or state, keys whose result is gone, and
+# the sum of the smaller groups (tests pin them to mognet_lab.analysis' own).
+MISSING, NO_RESULT, OTHER = "(none)", "(no result)", "(other)"
+# What those labels mean, said under any table that shows one.
+LABEL_NOTES = {
+    MISSING: f'"{MISSING}": the result hash names no task (or no state), as when an id Mognet '
+             "never ran is revoked; such a result keeps a placeholder value with no TTL.",
+    NO_RESULT: f'"{NO_RESULT}": values, children or metadata whose result hash is gone '
+               "(it expired or was deleted before them).",
+    OTHER: f'"{OTHER}": all the smaller groups together.',
+}
+
+
+def label_notes(frame: pd.DataFrame, *columns: str) -> str | None:
+    """What the group labels (:data:`LABEL_NOTES`) found in ``frame[columns]`` mean."""
+    seen: set[object] = set()
+    for column in columns:
+        if column in frame.columns:
+            seen.update(frame[column].astype(object).dropna())
+    notes = [text for label, text in LABEL_NOTES.items() if label in seen]
+    return " ".join(notes) or None
 
 
 def _errors(snapshot: Snapshot) -> str:
@@ -189,14 +212,21 @@ def _never_section(snapshot: Snapshot, title: str, max_rows: int | None = 50) ->
 
 def _frame_section(key: str, title: str, frame: pd.DataFrame, max_rows: int = 20,
                    empty: str = "(none)") -> Section:
-    return Section(key, title, tables=(table(key, "", frame, max_rows, empty=empty),))
+    note = label_notes(frame.head(max_rows), *_LABELLED)
+    return Section(key, title, tables=(table(key, "", frame, max_rows, empty=empty,
+                                             note=note),))
+
+
+# Columns that hold the analyses' group labels.
+_LABELLED = ("name", "state", "node", "kind")
 
 
 def _values_section(snapshot: Snapshot) -> Section:
     row = analysis.value_summary(snapshot).iloc[0]
+    units = {c: "bytes" if str(c).endswith("_bytes") else "ratio" if c == "ratio" else "count"
+             for c in row.index}
     return Section("values", "Values", facts=tuple(
-        Fact(str(c), row[c], "bytes" if str(c).endswith("_bytes") else
-             "ratio" if c == "ratio" else "count") for c in row.index))
+        Fact(column_label(str(c), units[c]), row[c], units[c]) for c in row.index))
 
 
 # Dashboard section -> builder; the tabs show them one by one, the static page all.
@@ -248,14 +278,16 @@ def dashboard_page(snapshot: Snapshot, *, charts: bool = False) -> Page:
 
 
 def results_table(rows: pd.DataFrame, *, empty: str = "No result matches the filters.") -> Section:
-    """One page of the results table: every row of ``rows``, states as badges."""
+    """One page of the results table: every row of ``rows``, states as badges.
+
+    Each row carries its result id (``data-key``); the arguments cell repeats its
+    text as a tooltip, for frontends that clip it to the column's width.
+    """
     shown = rows[[c for c in _RESULT_COLUMNS if c in rows.columns]].rename(
         columns=_RESULT_COLUMNS)
-    if "arguments" in shown.columns:
-        shown["arguments"] = shown["arguments"].astype(object).map(
-            lambda v: shorten(str(v), 80), na_action="ignore")
     return Section("results", "Results, newest first", tables=(
-        table("results", "", shown, None, empty=empty, badges=("state",), plain=True),))
+        table("results", "", shown, None, empty=empty, badges=("state",), plain=True,
+              row_key="result_id", titled=("arguments",)),))
 
 
 def _summary_facts(comparison: Comparison) -> tuple[Fact, ...]:

@@ -19,16 +19,17 @@ from .. import analysis
 from ..analysis.activity import throughput_freq
 from .._version import __version__
 from ..schemas import METADATA
+from ..units import format_bytes
 from ..urls import censor_url
 from .cells import is_missing
 from .model import Fact, Page, Section, cap, table
 from .model import chart as _chart
-from .pages import USED_MEMORY_NOTE, overview_facts
+from .pages import USED_MEMORY_NOTE, label_notes, overview_facts
 
 if TYPE_CHECKING:
     from ..snapshot import Snapshot
 
-__all__ = ["WHAT_IF", "build_report", "provenance_dict"]
+__all__ = ["WHAT_IF", "biggest_lever", "build_report", "provenance_dict"]
 
 SUMMARY_FINDINGS = 3
 # What-if scenarios every report prices (the first row of what_if is "current").
@@ -57,7 +58,7 @@ def build_report(snapshot: Snapshot, *, top: int = 20, title: str | None = None,
     findings = analysis.findings(snapshot)
     forecast = analysis.what_if(snapshot, WHAT_IF)
     sections = (
-        _summary_section(snapshot, findings),
+        _summary_section(snapshot, findings, forecast),
         server_section(snapshot),
         _findings_section(findings),
         memory_section(snapshot, top, forecast),
@@ -74,14 +75,42 @@ def build_report(snapshot: Snapshot, *, top: int = 20, title: str | None = None,
         provenance=provenance_dict(snapshot))
 
 
-def _summary_section(snapshot: Snapshot, findings: pd.DataFrame) -> Section:
+def _summary_section(snapshot: Snapshot, findings: pd.DataFrame,
+                     forecast: pd.DataFrame) -> Section:
     counts = findings["severity"].value_counts()
     found = ", ".join(f"{int(counts[s])} {s}" for s in ("critical", "warning", "info")
                       if counts.get(s, 0)) or "none"
-    facts = (*overview_facts(snapshot), Fact("findings", found))
-    top3 = table("top_findings", f"Top {SUMMARY_FINDINGS} findings", findings,
-                 SUMMARY_FINDINGS, ["severity", "title", "measured"])
-    return Section("summary", "Summary", facts=facts, tables=(top3,), text=(USED_MEMORY_NOTE,))
+    facts = (*overview_facts(snapshot), Fact("findings", found),
+             Fact("biggest lever", biggest_lever(forecast)))
+    shown = min(SUMMARY_FINDINGS, len(findings))
+    # Every finding is in the Findings section: this table shows the worst ones, with
+    # their advice, and points there instead of counting the rest as "not shown".
+    rest = f"All {len(findings)} findings, worst first, are in the Findings section." \
+        if len(findings) > shown else None
+    top = table("top_findings", f"Top {shown} findings" if shown else "Findings", findings,
+                shown, ["severity", "title", "measured", "advice"], total=shown, note=rest,
+                empty="Nothing needs attention.")
+    return Section("summary", "Summary", facts=facts, tables=(top,), text=(USED_MEMORY_NOTE,))
+
+
+def biggest_lever(forecast: pd.DataFrame) -> str:
+    """The what-if (:data:`WHAT_IF`) that lowers the forecast total most, as a sentence.
+
+    Parameters
+    ----------
+    forecast
+        :func:`mognet_lab.analysis.what_if`; its first row is the current settings.
+    """
+    totals = pd.to_numeric(forecast["total_bytes"], errors="coerce") if len(forecast) else None
+    if totals is None or totals.isna().all():
+        return "unknown: too few finished results to forecast memory"
+    saved = totals.iloc[0] - totals.iloc[1:]
+    if saved.empty or not saved.max() > 0:
+        return "none of the what-ifs lowers the forecast (see Forecast and what-if, Tasks)"
+    best = saved.idxmax()
+    return (f"{forecast['scenario'].iloc[best]}: about {format_bytes(saved[best])} less "
+            f"({saved[best] / totals.iloc[0]:.0%} of the forecast "
+            f"{format_bytes(totals.iloc[0])}); see Forecast and what-if, under Tasks")
 
 
 def _findings_section(findings: pd.DataFrame) -> Section:
@@ -142,8 +171,9 @@ def memory_section(snapshot: Snapshot, top: int, forecast: pd.DataFrame) -> Sect
     by_name = analysis.memory_by(snapshot, "name")
     tables = (
         table("memory_by_kind", "By key kind", by_kind, None),
-        table("memory_by_task", "By task", by_name, top),
-        table("memory_by_state", "By result state", analysis.memory_by(snapshot, "state"), top),
+        _labelled("memory_by_task", "By task", by_name, top),
+        _labelled("memory_by_state", "By result state", analysis.memory_by(snapshot, "state"),
+                  top),
         _largest_results(snapshot, top),
     )
     charts = (
@@ -154,6 +184,11 @@ def memory_section(snapshot: Snapshot, top: int, forecast: pd.DataFrame) -> Sect
         _chart("memory_gauge", "Redis memory", "memory_gauge", forecast),
     )
     return Section("memory", "Memory", tables=tables, charts=charts)
+
+
+def _labelled(key: str, title: str, frame: pd.DataFrame, top: int) -> Any:
+    """A table by task or state, saying what "(none)" and the like stand for."""
+    return table(key, title, frame, top, note=label_notes(frame.head(top), "name", "state"))
 
 
 def _largest_results(snapshot: Snapshot, top: int) -> Any:
@@ -198,15 +233,15 @@ def ttl_section(snapshot: Snapshot, top: int) -> Section:
 def values_section(snapshot: Snapshot, top: int) -> Section:
     tables = (
         table("value_summary", "All values", analysis.value_summary(snapshot), None),
-        table("compression_by_task", "Compression by task",
-              analysis.compression(snapshot, by="name"), top),
+        _labelled("compression_by_task", "Compression by task",
+                  analysis.compression(snapshot, by="name"), top),
         table("poorly_compressed", "Poorly compressed values (ratio < 1.1, >= 1 KiB)",
               analysis.poorly_compressed(snapshot), top),
         table("exceptions", "Stored exceptions", analysis.exceptions(snapshot), top),
         table("largest_values", "Largest values", analysis.largest_values(snapshot, n=top),
               None, total=len(snapshot.values)),
-        table("listpack_overflow", "Values too big for a listpack hash",
-              analysis.listpack_overflow(snapshot), top),
+        _labelled("listpack_overflow", "Values too big for a listpack hash",
+                  analysis.listpack_overflow(snapshot), top),
     )
     charts = (
         _chart("compression_histogram", "Compression ratios", "compression_histogram",
@@ -222,7 +257,7 @@ def tasks_section(snapshot: Snapshot, top: int, forecast: pd.DataFrame) -> Secti
     scenarios = forecast.assign(gzip=forecast["gzip"].astype(object).map(
         lambda g: _GZIP_TEXT.get(None if g is pd.NA else bool(g))))
     tables = (
-        table("duration_percentiles", "Queue and run times by task", durations, top),
+        _labelled("duration_percentiles", "Queue and run times by task", durations, top),
         table("what_if", "Forecast and what-if", scenarios, None, _WHAT_IF,
               note=f"Assumptions: {assumptions}" if isinstance(assumptions, str) else None),
     )

@@ -4,7 +4,8 @@ Presentation only: numbers come from :mod:`mognet_lab.analysis` (the
 snapshot's memo), charts from :mod:`mognet_lab.charts`, every HTML fragment
 from the sections of :mod:`mognet_lab.views.pages` — the same ones its static
 page (:meth:`Dashboard.to_html`) and the other views show; the only Redis
-access is :meth:`Lab.scan` on Refresh. A tab
+access is :meth:`Lab.scan` on Refresh and :meth:`Lab.value` when the Result
+tab is asked for a stored value (capped, never unpickled). A tab
 is drawn when it is shown and the snapshot changed since it was last drawn,
 so each chart is drawn once per change. Every widget callback runs through
 :meth:`Dashboard._guard`: an exception becomes the error banner's message
@@ -14,14 +15,14 @@ instead of a traceback lost in the kernel's log.
 from __future__ import annotations
 
 import functools
-import traceback
 from typing import Any, Callable
 
 import ipywidgets as widgets
 import pandas as pd
 
 from .. import analysis, charts
-from ..errors import MognetLabError, bad_option
+from ..errors import MognetLabError, RedisUnavailable, bad_option
+from ..history import History
 from ..lab import Lab
 from ..snapshot import Snapshot
 from ..views import dashboard_page, render_html, snapshot_page
@@ -29,16 +30,17 @@ from ..views import html as h
 from ..views.cells import format_count, format_time
 from ..views.model import Section
 from ..views.pages import DASHBOARD_SECTIONS
+from .banner import RefreshFailed, banner_html, banner_message, error_detail, sentence
 from .charts import ChartView
 from .table import ResultsTable
 
-__all__ = ["Dashboard", "TAB_TITLES"]
+__all__ = ["Dashboard", "RefreshFailed", "TAB_TITLES", "VALUE_MAX_BYTES"]
 
 TAB_TITLES = ("Overview", "Memory", "TTL", "Values", "Tasks", "Result")
 OVERVIEW, MEMORY, TTL, VALUES, TASKS, RESULT = range(len(TAB_TITLES))
 _TOP_CHOICES = (5, 10, 20, 50)
-_BANNER = ("border:1px solid #c62828;background:#fdecea;color:#611a15;"
-           "padding:4px 8px;margin:4px 0;border-radius:3px")
+# The most of one stored value the Result tab reads, decompresses and shows.
+VALUE_MAX_BYTES = 200_000
 
 
 def _html() -> widgets.HTML:
@@ -59,6 +61,9 @@ class Dashboard:
         Rows per page of the results table.
     progress
         Show a progress bar while scanning.
+    history
+        A :class:`~mognet_lab.History` of the app: adds a History tab (memory
+        by kind and by task over the saved scans, with the forecast line).
 
     Attributes
     ----------
@@ -77,7 +82,8 @@ class Dashboard:
     """
 
     def __init__(self, source: Lab | Snapshot, *, snapshot: Snapshot | None = None,
-                 page_size: int = 50, progress: bool = True) -> None:
+                 page_size: int = 50, progress: bool = True,
+                 history: History | None = None) -> None:
         if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
             raise bad_option("page_size", page_size, "an integer >= 1")
         if isinstance(source, Lab):
@@ -89,6 +95,7 @@ class Dashboard:
             raise bad_option("source", type(source).__name__,
                              "a Lab, or a Snapshot (without snapshot=)")
         self.progress = progress
+        self.history = history
         self.errors: list[str] = []
         self._busy = 0  # depth of guarded callbacks running
         self._stale = set(range(len(TAB_TITLES)))
@@ -121,10 +128,7 @@ class Dashboard:
         return guarded
 
     def _report(self, exc: BaseException, where: str = "") -> None:
-        kind = "" if isinstance(exc, MognetLabError) else f"{type(exc).__name__}: "
-        message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-        detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        self._set_errors([*self.errors, f"{where}{kind}{message}"], detail)
+        self._set_errors([*self.errors, banner_message(exc, where)], error_detail(exc))
 
     def _set_errors(self, errors: list[str], detail: str = "") -> None:
         self.errors = errors
@@ -132,9 +136,7 @@ class Dashboard:
             self.error_banner.value = ""
             self.error_banner.layout.display = "none"
             return
-        lines = "".join(f"<div>&#9888; {h.esc(e)}</div>" for e in errors)
-        trace = f"<details><summary>traceback</summary>{h.pre(detail)}</details>" if detail else ""
-        self.error_banner.value = f'<div style="{_BANNER}">{lines}{trace}</div>'
+        self.error_banner.value = banner_html(errors, detail)
         self.error_banner.layout.display = None
 
     # -- layout ----------------------------------------------------------------
@@ -165,10 +167,24 @@ class Dashboard:
                                           self._ttl_tab(), self._values_tab(),
                                           self.table.widget, self._result_tab()],
                                 titles=TAB_TITLES)
+        if self.history is not None:
+            self._add_history_tab(self.history)
         self.tabs.observe(self._guard(lambda change: self._render(change["new"])),
                           names="selected_index")
         self._root = widgets.VBox([widgets.HBox(header), self.progress_output,
                                    self.error_banner, self.tabs])
+
+    def _add_history_tab(self, history: History) -> None:
+        from .history import TITLE, HistoryTab
+
+        self.history_tab = HistoryTab(history)
+        self.tabs.children = (*self.tabs.children, self.history_tab.widget)
+        self.tabs.set_title(len(self.tabs.children) - 1, TITLE)
+        self.tabs.observe(self._guard(self._on_history_tab), names="selected_index")
+
+    def _on_history_tab(self, change: dict[str, Any]) -> None:
+        if change["new"] == len(TAB_TITLES):
+            self.history_tab.draw()
 
     def _view(self, name: str) -> widgets.Output:
         return self.charts[name].output
@@ -209,11 +225,19 @@ class Dashboard:
         self.result_html = _html()
         self.result_html.value = h.fragment(h.note("Pick a result in the Tasks tab, or type "
                                                    "its id."))
+        self.value_button = widgets.Button(
+            description="Show the stored value", icon="eye", disabled=True,
+            layout=widgets.Layout(width="auto"),
+            tooltip=f"Read this result's value from Redis now (at most "
+                    f"{VALUE_MAX_BYTES // 1000} kB, JSON only, never unpickled)"
+            if self.lab is not None else "Needs a live Lab: Dashboard(lab)")
+        self.value_html = _html()
+        self.value_button.on_click(self._guard(lambda _: self.show_value()))
         self.open_button.on_click(self._guard(lambda _: self.show_result(self.result_id.value)))
         self.result_id.observe(self._guard(self._on_result_id), names="value")  # Enter
         self.related.observe(self._guard(self._on_related), names="value")
         return widgets.VBox([widgets.HBox([self.result_id, self.open_button, self.related]),
-                             self.result_html])
+                             self.result_html, self.value_button, self.value_html])
 
     # -- drawing ---------------------------------------------------------------
     def _draw(self, name: str, **options: Any) -> None:
@@ -296,15 +320,30 @@ class Dashboard:
                                  "nothing to rescan: build it with Dashboard(lab) to refresh.")
         if self.refresh_button is not None:
             self.refresh_button.disabled = True
+        failure: Exception | None = None
         try:
+            # Caught inside the Output context: in a kernel, Output.__exit__ prints an
+            # escaping exception's traceback into the page and swallows it.
             with self.progress_output:
-                snapshot = self.lab.scan(progress=self.progress)
+                try:
+                    snapshot = self.lab.scan(progress=self.progress)
+                except Exception as exc:  # noqa: BLE001 - re-raised below, worded
+                    failure = exc
         finally:
             self.progress_output.outputs = ()
             if self.refresh_button is not None:
                 self.refresh_button.disabled = False
+        if failure is not None:
+            raise RefreshFailed(self._refresh_advice(failure)) from failure
         self.set_snapshot(snapshot)
         return snapshot
+
+    def _refresh_advice(self, exc: Exception) -> str:
+        scanned = self.snapshot.provenance.scanned_at
+        what = "Check the server and press" if isinstance(exc, RedisUnavailable) else "Press"
+        return (f"Could not refresh: {sentence(banner_message(exc))} The data below is from "
+                f"the scan at {scanned:%H:%M:%S} UTC ({scanned:%Y-%m-%d}). "
+                f"{what} Refresh again.")
 
     def findings(self) -> pd.DataFrame:
         """:func:`mognet_lab.analysis.findings` of the snapshot shown (the snapshot's memo)."""
@@ -326,7 +365,18 @@ class Dashboard:
         related += [(f"child {kid}", kid) for kid in view.children_ids[:200]]
         self.related.options = [("-", None), *related]
         self.result_id.value = view.result_id
+        self.value_html.value = ""
+        self.value_button.disabled = self.lab is None
         self.tabs.selected_index = RESULT
+
+    def show_value(self) -> None:
+        """Read the shown result's stored value now and show it decoded, at most
+        ``VALUE_MAX_BYTES`` of it (:meth:`Lab.value`: JSON only, never unpickled)."""
+        if self.lab is None or self._shown_result is None:
+            raise MognetLabError("Open a result first, in a dashboard built from a Lab: "
+                                 "reading a stored value needs Redis.")
+        view = self.lab.value(self._shown_result, max_bytes=VALUE_MAX_BYTES)
+        self.value_html.value = view._repr_html_()
 
     def _on_result_id(self, change: dict[str, Any]) -> None:
         # show_result() itself sets the box to the full id it opened: nothing to do then.
@@ -345,6 +395,7 @@ class Dashboard:
             self.result_html.value = self.snapshot.result(shown)._repr_html_()
         except KeyError:
             self._shown_result = None
+            self.value_html.value, self.value_button.disabled = "", True
             self.result_html.value = h.fragment(h.note(f"Result {shown} is not in the new "
                                                        "scan (expired or deleted)."))
 

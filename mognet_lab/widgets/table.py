@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..views.cells import format_cell
-from ..views.html import fragment, section_html
+from ..views.html import esc, fragment, section_html
 from ..views.pages import results_table
 from ..errors import bad_option
 from ..format import RESULT_STATES
@@ -133,9 +133,31 @@ def format_range(since: pd.Timestamp | None, until: pd.Timestamp | None) -> str:
         f"{text(since)} {RANGE_SEPARATOR} {text(until)}".strip()
 
 
+# The page's own layout: one line per row (ids and times never wrap), arguments
+# clipped with an ellipsis (the whole text is the cell's tooltip), rows clickable.
+ROWS_CLASS = "mognet-lab-rows"
+OPENER_CLASS = "mognet-lab-open"
+_ROWS_CSS = (f"<style>.{ROWS_CLASS} td, .{ROWS_CLASS} th {{white-space: nowrap;}}"
+             f".{ROWS_CLASS} td:last-child {{max-width: 32em; overflow: hidden; "
+             f"text-overflow: ellipsis;}}"
+             f".{ROWS_CLASS} tr[data-key] {{cursor: pointer;}}"
+             f".{ROWS_CLASS} tr[data-key]:hover {{background: #e8f0fe;}}</style>")
+# A click on a row writes its result id (data-key, escaped markup, never code) into
+# the table's hidden opener Text, whose change reaches Python like typing would.
+_ON_CLICK = ("var r=event.target.closest('tr[data-key]'),b=this.closest('.{tasks}'),"
+             "i=b&&b.querySelector('.{opener} input');"
+             "if(r&&i){{i.value=r.dataset.key;"
+             "i.dispatchEvent(new Event('input',{{bubbles:true}}));"
+             "i.dispatchEvent(new Event('change',{{bubbles:true}}));}}")
+TASKS_CLASS = "mognet-lab-tasks"
+
+
 def page_html(page: pd.DataFrame, *, empty: str = "No result matches the filters.") -> str:
-    """One escaped ``<table>`` of the rows of ``page`` (all of them)."""
-    return fragment(section_html(results_table(page, empty=empty)))
+    """One escaped ``<table>`` of the rows of ``page`` (all of them), rows clickable."""
+    handler = esc(_ON_CLICK.format(tasks=TASKS_CLASS, opener=OPENER_CLASS))
+    return (f'{_ROWS_CSS}<div class="{ROWS_CLASS}" title="Click a row to open it in the '
+            f'Result tab" onclick="{handler}">'
+            f"{fragment(section_html(results_table(page, empty=empty)))}</div>")
 
 
 def _options(values: list[str], counts: pd.Series | None = None) -> list[tuple[str, Any]]:
@@ -192,18 +214,23 @@ class ResultsTable:
         self.html = widgets.HTML()
         self.pick = widgets.Dropdown(description="open", options=[("(pick a result)", None)],
                                      layout=widgets.Layout(width="auto"))
+        # What a click on a row of the page writes its result id into (hidden).
+        self.opener = widgets.Text(layout=widgets.Layout(display="none"))
+        self.opener.add_class(OPENER_CLASS)
         for control in (self.name, self.state, self.node, self.created, self.text):
             control.observe(guard(self._on_filter), names="value")
         self.prev.on_click(guard(lambda _: self.go(self.page - 1)))
         self.next.on_click(guard(lambda _: self.go(self.page + 1)))
         self.pick.observe(guard(self._on_pick), names="value")
+        self.opener.observe(guard(self._on_pick), names="value")
         filters = widgets.HBox([self.name, self.state, self.node],
                                layout=widgets.Layout(flex_flow="row wrap"))
         search = widgets.HBox([self.created, self.text],
                               layout=widgets.Layout(flex_flow="row wrap"))
         pager = widgets.HBox([self.prev, self.next, self.label, self.pick],
                              layout=widgets.Layout(flex_flow="row wrap"))
-        self.widget = widgets.VBox([filters, search, pager, self.html])
+        self.widget = widgets.VBox([filters, search, pager, self.html, self.opener])
+        self.widget.add_class(TASKS_CLASS)
 
     @contextmanager
     def _quietly(self) -> Iterator[None]:
@@ -317,9 +344,11 @@ class ResultsTable:
             self.pick.options = [("(pick a result)", None), *picks]
 
     def _on_pick(self, change: dict[str, Any]) -> None:
-        if self._quiet or change["new"] is None:
+        """A result chosen in the "open" dropdown or by a click on its row."""
+        if self._quiet or not change["new"]:
             return
-        with self._quietly():
+        with self._quietly():  # ready for the next pick or click, even of the same row
             self.pick.value = None
+            self.opener.value = ""
         if self._on_open is not None:
             self._on_open(change["new"])
