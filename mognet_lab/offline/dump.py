@@ -60,13 +60,13 @@ def looks_like_dump(path: str | os.PathLike[str]) -> bool:
 
 
 def _decoder(path: str) -> Any:
-    try:
-        import rdb  # type: ignore[import-not-found,unused-ignore]
+    try:  # by name: another package called rdb has no RdbDecoder
+        from rdb import RdbDecoder
     except ImportError:
         raise MissingExtra("Reading an RDB dump needs rdb-py: pip install 'mognet-lab[rdb]' "
                            "(it needs Python 3.10+).") from None
     try:
-        return rdb.RdbDecoder(path)
+        return RdbDecoder(path)
     except OSError as exc:
         raise BadDump(f"{path}: cannot be read ({exc.strerror or exc}).") from None
     except ValueError as exc:
