@@ -252,3 +252,41 @@ def test_cli_reads_a_dump(saved: Saved, tmp_path: Path, capsys: pytest.CaptureFi
     assert len(written) == len(saved.live["scn", "default"].keys)
     assert main(["scan", str(saved.dump), "--app", "nope", "--no-progress"]) == 5
     assert "apps found" in capsys.readouterr().err
+
+
+# -- the model's pure parts ------------------------------------------------------------------
+def test_listpack_and_ziplist_sizes_equal_entry_by_entry_encoding() -> None:
+    """The fast paths (strings counted from their lengths) agree with encoding each entry."""
+    import random
+
+    from mognet_lab.offline import memory_model as model
+
+    pick = random.Random(11)
+    texts = [b"", b"0", b"-0", b"007", b"12", b"127", b"128", b"-4096", b"4095", b"65535",
+             b"-1", b"9223372036854775807", b"9223372036854775808", b"x" * 62, b"x" * 63,
+             b"x" * 64, b"null", b'"a"', b"1e5", b" 1", b"1 ", b"1\n"]
+    for _ in range(2000):
+        entries = [pick.choice(texts) if pick.random() < 0.7 else
+                   bytes(pick.randrange(256) for _ in range(pick.randint(0, 70)))
+                   for _ in range(pick.randint(0, 30))]
+        assert model.listpack_bytes(entries) == 7 + sum(map(model._listpack_entry, entries))
+        assert model.ziplist_bytes(entries) == model._ziplist_slow(entries)
+
+
+def test_integers_follow_string2ll() -> None:
+    from mognet_lab.offline.memory_model import _integer
+
+    assert [_integer(t) for t in (b"0", b"-1", b"12", b"9223372036854775807")] == \
+        [0, -1, 12, 2**63 - 1]
+    for text in (b"", b"-", b"-0", b"00", b"01", b"+1", b" 1", b"1 ", b"1\n", b"1e3",
+                 b"9223372036854775808", b"123456789012345678901"):
+        assert _integer(text) is None, text
+
+
+def test_allocator_size_classes() -> None:
+    from mognet_lab.offline.memory_model import jemalloc16_size, jemalloc_size, libc_size
+
+    assert [jemalloc_size(n) for n in (1, 9, 24, 25, 57, 65, 129, 161, 1025, 5000)] == \
+        [8, 16, 24, 32, 64, 80, 160, 192, 1280, 5120]
+    assert [jemalloc16_size(n) for n in (1, 9, 24, 33, 129)] == [8, 16, 32, 48, 160]
+    assert [libc_size(n) for n in (1, 24, 25, 40, 41)] == [24, 24, 40, 40, 56]

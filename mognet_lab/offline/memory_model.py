@@ -45,6 +45,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import compress
+from operator import itemgetter
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from ..errors import bad_option
@@ -130,19 +132,23 @@ def _listpack_entry(text: bytes) -> int:
 _NUMERIC_START = frozenset(bytes([c]) for c in b"-0123456789")
 
 
-def _numbers(entries: Iterable[bytes], longest: int) -> Iterator[tuple[int, int]]:
+_FIRST_BYTE = itemgetter(slice(0, 1))
+
+
+def _numbers(entries: Sequence[bytes], longest: int) -> Iterator[tuple[int, int]]:
     """``(length, value)`` of the entries Redis stores as integers (up to ``longest`` bytes)."""
-    # Most entries (JSON strings, null) fail the first-byte test, which costs least.
-    for entry in [entry for entry in entries if entry[:1] in _NUMERIC_START]:
+    # Most entries (JSON strings, null) fail the first-byte test, done here without a
+    # Python-level step per entry.
+    for entry in compress(entries, map(_NUMERIC_START.__contains__, map(_FIRST_BYTE, entries))):
         if len(entry) <= longest:
             number = _integer(entry)
             if number is not None:
                 yield len(entry), number
 
 
-def listpack_bytes(entries: Sequence[bytes]) -> int:
-    """Length of the listpack holding ``entries`` (Redis 7+)."""
-    lengths = list(map(len, entries))
+def listpack_bytes(entries: Sequence[bytes], lengths: list[int] | None = None) -> int:
+    """Length of the listpack holding ``entries`` (Redis 7+; ``lengths``: theirs, if known)."""
+    lengths = list(map(len, entries)) if lengths is None else lengths
     if lengths and max(lengths) > 62:  # longer headers or back lengths: entry by entry
         return 7 + sum(map(_listpack_entry, entries))
     # A string of up to 62 bytes: 1-byte header, text, 1-byte back length.
@@ -158,9 +164,9 @@ def _ziplist_int(number: int) -> int:
         5 if -(2**31) <= number < 2**31 else 9
 
 
-def ziplist_bytes(entries: Sequence[bytes]) -> int:
-    """Length of the ziplist holding ``entries`` (Redis 6.2)."""
-    lengths = list(map(len, entries))
+def ziplist_bytes(entries: Sequence[bytes], lengths: list[int] | None = None) -> int:
+    """Length of the ziplist holding ``entries`` (Redis 6.2; ``lengths``: theirs, if known)."""
+    lengths = list(map(len, entries)) if lengths is None else lengths
     if lengths and max(lengths) > 63:
         return _ziplist_slow(entries)
     # Entries of up to 63 bytes: 1-byte previous length, 1-byte header, text.
@@ -237,9 +243,12 @@ class MemoryModel:
         # dict header: 96 bytes before 7.0 (two dictht), 56 from 7.0 on.
         self.dict_header = 96 if self.version < (7, 0) else 56
         self._keys: dict[tuple[int, bool], int] = {}
+        self._sds = [self.alloc(_sds_header(n) + n + 1) for n in range(1024)]  # the usual
 
     def sds(self, length: int) -> int:
         """Allocated bytes of an sds string of ``length`` bytes."""
+        if length < len(self._sds):
+            return self._sds[length]
         return self.alloc(_sds_header(length) + length + 1)
 
     @staticmethod
@@ -264,10 +273,12 @@ class MemoryModel:
 
     def hash_encoding(self, fields: Mapping[bytes, bytes]) -> str:
         """``OBJECT ENCODING`` of a hash holding ``fields``."""
+        return self._hash_encoding(list(map(len, fields)), list(map(len, fields.values())))
+
+    def _hash_encoding(self, names: list[int], values: list[int]) -> str:
         limit = self.limits.hash_max_listpack_value
-        if len(fields) <= self.limits.hash_max_listpack_entries and \
-                max(map(len, fields), default=0) <= limit and \
-                max(map(len, fields.values()), default=0) <= limit:
+        if len(names) <= self.limits.hash_max_listpack_entries and \
+                max(names, default=0) <= limit and max(values, default=0) <= limit:
             return "ziplist" if self.version < (7, 0) else "listpack"
         return "hashtable"
 
@@ -282,15 +293,16 @@ class MemoryModel:
             return "listpack"
         return "hashtable"
 
-    def hash_bytes(self, name: bytes, fields: Mapping[bytes, bytes], *, expires: bool,
-                   encoding: str | None = None) -> int:
+    def hash_bytes(self, name: bytes, fields: Mapping[bytes, bytes], *, expires: bool
+                   ) -> int:
         """Modelled ``MEMORY USAGE`` of a hash key."""
-        encoding = encoding or self.hash_encoding(fields)
-        if encoding == "hashtable":
-            body = self.dict_header + 8 * _grown_slots(len(fields)) + sum(
-                _DICT_ENTRY + self.sds(len(f)) + self.sds(len(v)) for f, v in fields.items())
+        names, values = list(map(len, fields)), list(map(len, fields.values()))
+        if self._hash_encoding(names, values) == "hashtable":
+            body = self.dict_header + 8 * _grown_slots(len(names)) + \
+                _DICT_ENTRY * len(names) + sum(map(self.sds, names)) + \
+                sum(map(self.sds, values))
         else:  # a listpack's size does not depend on the order of its entries
-            body = self._blob([*fields, *fields.values()])
+            body = self._blob([*fields, *fields.values()], names + values)
         return _ROBJ + body + self.key(name, expires=expires)
 
     def set_bytes(self, name: bytes, members: Sequence[bytes], *, expires: bool) -> int:
@@ -358,7 +370,7 @@ class MemoryModel:
         return 16 + 8 * _slots(len(data)) + sum(  # skiplist + dict
             _DICT_ENTRY + 48 + self.sds(len(member)) for _, member in data)
 
-    def _blob(self, entries: Sequence[bytes]) -> int:
+    def _blob(self, entries: Sequence[bytes], lengths: list[int] | None = None) -> int:
         if self.version < (7, 0):
-            return ziplist_bytes(entries)
-        return self.alloc(listpack_bytes(entries))
+            return ziplist_bytes(entries, lengths)
+        return self.alloc(listpack_bytes(entries, lengths))
