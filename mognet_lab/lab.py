@@ -269,7 +269,8 @@ def from_rdb(path: str | os.PathLike[str], *, app: str, progress: bool = True,
         ``INFO memory`` says ``mem_allocator:libc``): how sizes are rounded.
     thresholds
         The server's ``hash-max-listpack-*`` / ``set-max-*`` settings, where
-        they are not Redis' defaults (a dump does not record them).
+        they are not Redis' defaults (a dump does not record them), as a
+        :class:`mognet_lab.offline.Thresholds`.
 
     Raises
     ------

@@ -224,7 +224,8 @@ class MemoryModel:
     redis_version
         The dump's ``redis-ver`` (``None``: 7.0).
     allocator
-        ``"jemalloc"`` (default) or ``"libc"``: how the server's malloc rounds.
+        ``"jemalloc"`` (default), ``"jemalloc-16"`` or ``"libc"``: how the server's
+        malloc rounds (see the module's docstring).
     thresholds
         The server's encoding thresholds (default: Redis' defaults).
     """
@@ -243,7 +244,8 @@ class MemoryModel:
         # dict header: 96 bytes before 7.0 (two dictht), 56 from 7.0 on.
         self.dict_header = 96 if self.version < (7, 0) else 56
         self._keys: dict[tuple[int, bool], int] = {}
-        self._sds = [self.alloc(_sds_header(n) + n + 1) for n in range(1024)]  # the usual
+        # sds sizes of the usual lengths, looked up rather than computed per field.
+        self._sds = [self.alloc(_sds_header(n) + n + 1) for n in range(1024)]
 
     def sds(self, length: int) -> int:
         """Allocated bytes of an sds string of ``length`` bytes."""
