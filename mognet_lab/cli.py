@@ -152,8 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _exit_code(exc: MognetLabError) -> int:
     for kind, name in ((BadDump, "bad_dump"), (AppNotFound, "no_app"),
                        (AccessDenied, "denied"), (RedisUnavailable, "unreachable"),
-                       (InvalidURL, "usage"),
-                       (BadOption, "usage")):
+                       (InvalidURL, "usage"), (BadOption, "usage")):
         if isinstance(exc, kind):
             return EXIT_CODES[name]
     return EXIT_CODES["error"]

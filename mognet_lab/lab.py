@@ -242,7 +242,8 @@ def from_rdb(path: str | os.PathLike[str], *, app: str, progress: bool = True,
     """Read every key of ``app`` from an RDB dump into a :class:`~mognet_lab.Snapshot`.
 
     Sends nothing to any Redis: the dump (``dump.rdb``, a backup, a replica's
-    dump) is streamed in bounded memory and keys of other apps are skipped.
+    dump) is streamed in bounded memory and keys of other apps or databases
+    are left out.
     The frames have the schemas and cells of a live :meth:`Lab.scan`; what a
     dump does not hold is modelled and said so: ``memory_bytes`` (a
     per-encoding model of ``MEMORY USAGE``, :mod:`mognet_lab.offline.memory_model`;
@@ -265,8 +266,11 @@ def from_rdb(path: str | os.PathLike[str], *, app: str, progress: bool = True,
     db
         The database whose keys are read (a Redis URL's ``/N``).
     allocator
-        ``"jemalloc"`` (default: Redis' own build) or ``"libc"`` (a server whose
-        ``INFO memory`` says ``mem_allocator:libc``): how sizes are rounded.
+        How the server's malloc rounds sizes (a dump does not say):
+        ``"jemalloc"`` (default: Redis' own build, as in official packages,
+        Docker images and most managed services), ``"jemalloc-16"`` (a
+        distribution's shared jemalloc, e.g. Debian's ``redis-server``) or
+        ``"libc"`` (``INFO memory`` says ``mem_allocator:libc``).
     thresholds
         The server's ``hash-max-listpack-*`` / ``set-max-*`` settings, where
         they are not Redis' defaults (a dump does not record them), as a
