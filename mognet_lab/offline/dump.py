@@ -31,6 +31,8 @@ class DumpInfo:
     path: str
     rdb_version: int
     aux: dict[str, str] = field(default_factory=dict)
+    db_size: int | None = None  # keys of the database read, as its RESIZEDB says
+    skipped: int = 0  # of them, keys the parser does not report (streams, modules)
 
     @property
     def redis_version(self) -> str | None:
@@ -105,8 +107,12 @@ class RdbFile:
                           f"'REDIS' and a version number).")
 
     def entries(self, prefix: bytes = b"") -> Iterator[Entry]:
-        """The keys of :attr:`db` starting with ``prefix``, in file order."""
-        current_db, checked = 0, False
+        """The keys of :attr:`db` starting with ``prefix``, in file order.
+
+        Once done, :attr:`DumpInfo.skipped` counts the keys of :attr:`db` the
+        parser left out (streams, module values), whatever their names.
+        """
+        current_db, checked, parsed = 0, False, 0
         for item in self._iterate():
             kind = item["type"]
             if kind in _HEADER_ITEMS:
@@ -114,16 +120,23 @@ class RdbFile:
                     self.info.aux[_text(item["key"])] = _text(item["value"])
                 elif kind == "select_db":
                     current_db = item["db"]
+                elif kind == "resize_db" and current_db == self.db:
+                    self.info.db_size = item["db_size"]
                 elif kind == "checksum":
                     checked = True
                 continue
-            if current_db != self.db or not item["key"].startswith(prefix):
+            if current_db != self.db:
+                continue
+            parsed += 1
+            if not item["key"].startswith(prefix):
                 continue
             data = item["members"] if kind == "set" else item["value"] if kind == "string" \
                 else item.get("values")
             yield item["key"], _TYPES.get(kind, kind), data, item.get("expiry")
         if not checked:
             raise BadDump(f"{self.path}: the dump ends before its checksum (truncated).")
+        if self.info.db_size is not None:
+            self.info.skipped = max(0, self.info.db_size - parsed)
 
     def _iterate(self) -> Iterator[dict[str, Any]]:
         items = self._items

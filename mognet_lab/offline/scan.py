@@ -63,6 +63,10 @@ def snapshot_from_dump(path: str | os.PathLike[str], *, app: str, progress: bool
     collector = _collect(reading, Collector(chosen), progress)
     if collector.keys_read == 0:
         raise _no_app(path, app, db)
+    if dump.info.skipped and reading.complete:
+        reading.warnings.append(
+            f"{dump.info.skipped:,} keys of the dump are streams or module values, which "
+            "the RDB parser skips: any of them under this app's prefix are missing here")
     provenance = Provenance(app=app, url=f"rdb:{dump.path}",
                             scanned_at=reading.ctime or datetime.now(timezone.utc),
                             duration_s=time.perf_counter() - clock, settings=chosen,
