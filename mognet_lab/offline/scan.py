@@ -124,7 +124,7 @@ class _Reading:
     def _maker(self) -> BatchMaker:
         info = self.dump.info
         ctime_ms = info.ctime_ms
-        if ctime_ms is None:  # dumps of Redis < 4 have no ctime: the file's own time
+        if ctime_ms is None:  # dumps older than Redis 3.2 have no ctime: the file's time
             ctime_ms = int(os.stat(self.dump.path).st_mtime * 1000)
             self.warnings.append("the dump has no ctime: TTLs count from the file's "
                                  "modification time")
