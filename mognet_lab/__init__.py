@@ -4,6 +4,7 @@
 >>> lab = mognet_lab.connect("redis://localhost:6379/0", app="my_app")  # doctest: +SKIP
 >>> snapshot = lab.scan()                                               # doctest: +SKIP
 >>> snapshot.results.groupby("state").size()                            # doctest: +SKIP
+>>> offline = mognet_lab.from_rdb("dump.rdb", app="my_app")               # doctest: +SKIP
 
 Importing the package loads neither matplotlib.pyplot, ipywidgets nor IPython;
 ``mognet_lab.Dashboard`` (the interactive dashboard) and ``mognet_lab.Report``
@@ -15,6 +16,7 @@ from .compare import Comparison, compare
 from .errors import (
     AccessDenied,
     AppNotFound,
+    BadDump,
     BadOption,
     EmbeddedRedisError,
     InvalidURL,
@@ -26,7 +28,7 @@ from .errors import (
     TLSFailed,
 )
 from .history import History
-from .lab import Lab, connect, discover_apps
+from .lab import Lab, connect, discover_apps, from_rdb
 from .schemas import FRAME_NAMES, SCHEMAS
 from .settings import ScanSettings
 from .snapshot import Provenance, Snapshot
@@ -35,6 +37,7 @@ __all__ = [
     "__version__",
     "AccessDenied",
     "AppNotFound",
+    "BadDump",
     "BadOption",
     "Comparison",
     "EmbeddedRedisError",
@@ -55,6 +58,7 @@ __all__ = [
     "compare",
     "connect",
     "discover_apps",
+    "from_rdb",
 ]
 
 

@@ -12,6 +12,7 @@ from . import __version__, cli_ops
 from .errors import (
     AccessDenied,
     AppNotFound,
+    BadDump,
     BadOption,
     InvalidURL,
     MognetLabError,
@@ -34,8 +35,10 @@ EXIT_CODES = {
     "unreachable": 3,    # Redis unreachable, TLS failure
     "denied": 4,         # wrong password, ACL denial
     "no_app": 5,         # the app has no keys in this Redis
+    "bad_dump": 6,       # the file given is not a readable RDB dump
     "findings": 7,       # `findings --fail-on`: a finding at or above that severity
 }
+_SOURCE_HELP = "redis://[user:password@]host:port/db (rediss:// for TLS), or an RDB dump file"
 _EPILOG = """\
 examples:
   mognet-lab demo                                  scan a built-in demo (no Redis needed)
@@ -44,14 +47,17 @@ examples:
   mognet-lab scan rediss://:PASSWORD@host:6380/0 --app my_app --frame values -o values.parquet
   mognet-lab report redis://localhost:6379/0 --app my_app -o report.html --redact
   mognet-lab report --snapshot monday.mognetlab -o report.md
+  mognet-lab report dump.rdb --app my_app -o report.html    offline, from an RDB dump
   mognet-lab compare monday.mognetlab tuesday.mognetlab -o deltas.csv
   mognet-lab findings redis://localhost:6379/0 --app my_app --fail-on critical
   mognet-lab cleanup-plan redis://localhost:6379/0 --app my_app -o plan.redis
   mognet-lab metrics redis://localhost:6379/0 --app my_app -o my_app.prom
 
 exit codes: 0 ok, 1 error, 2 usage, 3 Redis unreachable / not Redis / TLS,
-4 access denied, 5 app not found, 7 findings --fail-on reached. mognet_lab only ever
-reads: it never writes, deletes or expires a key.
+4 access denied, 5 app not found, 6 not a readable RDB dump, 7 findings --fail-on
+reached. scan, report and apps read the path of an RDB dump (the [rdb] extra)
+wherever they take a URL, sending nothing to Redis. mognet_lab only ever reads:
+it never writes, deletes or expires a key.
 """
 
 
@@ -65,10 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     apps = commands.add_parser("apps", help="list the Mognet apps in a Redis, with key counts")
-    apps.add_argument("url", help="redis://[user:password@]host:port/db (rediss:// for TLS)")
+    apps.add_argument("url", help=_SOURCE_HELP)
 
     scan = commands.add_parser("scan", help="scan one app: print a summary or export frames")
-    scan.add_argument("url", help="redis://[user:password@]host:port/db (rediss:// for TLS)")
+    scan.add_argument("url", help=_SOURCE_HELP)
     scan.add_argument("--app", required=True, help="the Mognet app's name")
     scan.add_argument("--frame", choices=[*FRAME_NAMES, "all"],
                       help="export this frame (default with -o/--format: results)")
@@ -104,7 +110,7 @@ def _report_parser(commands: argparse._SubParsersAction) -> None:
     report = commands.add_parser("report", help="scan one app (or load a saved snapshot) and "
                                                 "write a report: .html, .md or .json")
     report.add_argument("url", nargs="?",
-                        help="redis://[user:password@]host:port/db (or give --snapshot)")
+                        help=f"{_SOURCE_HELP} (or give --snapshot)")
     report.add_argument("--app", help="the Mognet app's name (with a URL)")
     report.add_argument("--snapshot", metavar="DIR",
                         help="report on a snapshot saved with Snapshot.save instead of scanning")
@@ -144,9 +150,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _exit_code(exc: MognetLabError) -> int:
-    for kind, name in ((AppNotFound, "no_app"), (AccessDenied, "denied"),
-                       (RedisUnavailable, "unreachable"), (InvalidURL, "usage"),
-                       (BadOption, "usage")):
+    for kind, name in ((BadDump, "bad_dump"), (AppNotFound, "no_app"),
+                       (AccessDenied, "denied"), (RedisUnavailable, "unreachable"),
+                       (InvalidURL, "usage"), (BadOption, "usage")):
         if isinstance(exc, kind):
             return EXIT_CODES[name]
     return EXIT_CODES["error"]
@@ -169,7 +175,7 @@ def _run(args: argparse.Namespace) -> int:
 def _apps(args: argparse.Namespace) -> int:
     from .lab import discover_apps
 
-    apps = discover_apps(args.url)
+    apps = discover_apps(args.url)  # a Redis URL or the path of an RDB dump
     print(apps.to_string(index=False) if len(apps) else "No Mognet keys found.")
     return 0
 
@@ -187,8 +193,7 @@ def _scan(args: argparse.Namespace) -> int:
         _check_output_file(args.output, "-o")
     if args.save:
         _check_save_target(Path(args.save), args.overwrite)
-    with _connect(args) as lab:
-        snapshot = _scan_quietly(lab, args)
+    snapshot = _read(args)
     if args.save:
         saved = snapshot.save(args.save, overwrite=args.overwrite)
         print(f"saved the snapshot to {saved}", file=sys.stderr)
@@ -205,6 +210,26 @@ def _scan(args: argparse.Namespace) -> int:
     if args.output:
         print(f"wrote {', '.join(names)} ({fmt}) to {args.output}", file=sys.stderr)
     return 0
+
+
+def _read(args: argparse.Namespace) -> Snapshot:
+    """Scan the app at the Redis URL ``args.url``, or read it from the RDB dump at that
+    path."""
+    from .lab import from_rdb
+    from .offline import looks_like_dump
+    from .settings import ScanSettings
+
+    source = args.url
+    if not source.startswith(("redis://", "rediss://", "unix://")) and \
+            looks_like_dump(source):
+        settings = ScanSettings(batch=args.batch, limit=args.limit)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ScanWarning)
+            snapshot = from_rdb(source, app=args.app, progress=not args.no_progress,
+                                settings=settings)
+        return _print_warnings(snapshot)
+    with _connect(args) as lab:
+        return _scan_quietly(lab, args)
 
 
 def _connect(args: argparse.Namespace) -> Lab:
@@ -259,6 +284,10 @@ def _scan_quietly(lab: Lab, args: argparse.Namespace) -> Snapshot:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ScanWarning)
         snapshot = lab.scan(progress=not args.no_progress, limit=args.limit, batch=args.batch)
+    return _print_warnings(snapshot)
+
+
+def _print_warnings(snapshot: Snapshot) -> Snapshot:
     for text in snapshot.warnings:
         print(f"mognet-lab: warning: {censor_text(text)}", file=sys.stderr)
     return snapshot
@@ -277,8 +306,7 @@ def _report(args: argparse.Namespace) -> int:
     else:
         if not args.app:
             raise BadOption("report URL needs --app APP (the Mognet app's name).")
-        with _connect(args) as lab:
-            snapshot = _scan_quietly(lab, args)
+        snapshot = _read(args)
     report = Report(snapshot, redact=args.redact, top=args.top, title=args.title)
     written = report.to_file(args.output)
     print(f"wrote {written} ({written.stat().st_size:,} bytes)", file=sys.stderr)

@@ -14,7 +14,9 @@ what to do next. Errors from redis-py are translated once, in the reader.
     ├── AccessDenied          wrong password, or an ACL denies a needed command
     ├── AppNotFound           no key of this app exists (names the apps that do)
     ├── NotReadOnly           something asked the reader to send a write command
-    └── EmbeddedRedisError    the private demo/test redis-server could not start
+    ├── EmbeddedRedisError    the private demo/test redis-server could not start
+    ├── BadDump               a file given as an RDB dump cannot be read as one
+    └── MissingExtra          an optional dependency (an extra) is not installed
 
     ScanWarning (a UserWarning)   a scan finished but its figures need a caveat
 """
@@ -32,6 +34,8 @@ __all__ = [
     "AppNotFound",
     "NotReadOnly",
     "EmbeddedRedisError",
+    "BadDump",
+    "MissingExtra",
     "ScanWarning",
 ]
 
@@ -79,6 +83,14 @@ class NotReadOnly(MognetLabError, RuntimeError):
 
 class EmbeddedRedisError(MognetLabError, RuntimeError):
     """The private redis-server for the demo or the tests could not start."""
+
+
+class BadDump(MognetLabError, ValueError):
+    """The file is not an RDB dump, is truncated or corrupt, or of an unknown RDB version."""
+
+
+class MissingExtra(MognetLabError, ImportError):
+    """A feature needs an optional dependency: the message names the extra to install."""
 
 
 class ScanWarning(UserWarning):

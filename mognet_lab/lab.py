@@ -1,8 +1,10 @@
-"""Entry points: :func:`connect` -> :class:`Lab` -> :meth:`Lab.scan`, and :func:`discover_apps`."""
+"""Entry points: :func:`connect` -> :class:`Lab` -> :meth:`Lab.scan`, :func:`from_rdb`
+(the same snapshot from an RDB dump) and :func:`discover_apps`."""
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import uuid
 import warnings
 from typing import TYPE_CHECKING, Any
@@ -14,14 +16,16 @@ from .keys import KEY_KINDS, MOGNET_SCAN_PATTERN, app_scan_pattern, split_app
 from .reader import Node, has_keys, iter_keys, open_node, ping
 from .reader.cluster import expand_cluster
 from .reader.value import find_value, value_key
+from .offline import looks_like_dump
 from .scanner import scan_app
 from .settings import ScanSettings
 from .snapshot import Snapshot
 
 if TYPE_CHECKING:
     from .display import ValueView
+    from .offline import Thresholds
 
-__all__ = ["Lab", "connect", "discover_apps"]
+__all__ = ["Lab", "connect", "discover_apps", "from_rdb"]
 
 # Count columns of discover_apps, one per key kind.
 _KIND_COLUMNS = {"result": "results", "value": "values", "children": "children",
@@ -202,12 +206,17 @@ def _require_app(nodes: tuple[Node, ...], app: str) -> None:
 
 
 def discover_apps(url_or_client: Any, *, progress: bool = False) -> pd.DataFrame:
-    """Which Mognet apps live in this Redis, with key counts by kind.
+    """Which Mognet apps live in this Redis (or RDB dump), with key counts by kind.
 
-    One SCAN over ``*.mognet.*``; columns ``app``, ``keys``, ``results``,
+    One SCAN over ``*.mognet.*`` (for the path of an RDB dump: one pass over
+    the file, database 0); columns ``app``, ``keys``, ``results``,
     ``values``, ``children``, ``metadata``, ``states`` and ``unknown`` are
     counts, largest app first.
     """
+    if _is_dump(url_or_client):
+        from .offline import dump_apps
+
+        return dump_apps(url_or_client, progress=progress)
     nodes = expand_cluster([open_node(url_or_client)])  # a Cluster: every primary
     try:
         for node in nodes:
@@ -220,6 +229,72 @@ def discover_apps(url_or_client: Any, *, progress: bool = False) -> pd.DataFrame
         return counts[0]
     totals = pd.concat(counts).groupby("app", sort=False, as_index=False).sum()
     return totals.sort_values(["keys", "app"], ascending=[False, True], ignore_index=True)
+
+
+def _is_dump(source: Any) -> bool:
+    return isinstance(source, (str, os.PathLike)) and not str(source).startswith(
+        ("redis://", "rediss://", "unix://")) and looks_like_dump(source)
+
+
+def from_rdb(path: str | os.PathLike[str], *, app: str, progress: bool = True,
+             settings: ScanSettings | None = None, db: int = 0, allocator: str = "jemalloc",
+             thresholds: Thresholds | None = None) -> Snapshot:
+    """Read every key of ``app`` from an RDB dump into a :class:`~mognet_lab.Snapshot`.
+
+    Sends nothing to any Redis: the dump (``dump.rdb``, a backup, a replica's
+    dump) is streamed in bounded memory and keys of other apps or databases
+    are left out.
+    The frames have the schemas and cells of a live :meth:`Lab.scan`; what a
+    dump does not hold is modelled and said so: ``memory_bytes`` (a
+    per-encoding model of ``MEMORY USAGE``, :mod:`mognet_lab.offline.memory_model`;
+    ``provenance.memory_source`` is ``"rdb_model"``), TTLs counted from the
+    dump's creation time (also ``provenance.scanned_at``), and a ``server``
+    frame with only the Redis version and the used memory at save time.
+
+    Parameters
+    ----------
+    path
+        The RDB file. Needs the ``[rdb]`` extra: ``pip install 'mognet-lab[rdb]'``
+        (Python 3.10+).
+    app
+        The Mognet app's name.
+    progress
+        Show a tqdm bar.
+    settings
+        The byte bounds of a live scan (:class:`~mognet_lab.ScanSettings`),
+        applied alike; ``limit`` stops after that many of the app's keys.
+    db
+        The database whose keys are read (a Redis URL's ``/N``).
+    allocator
+        How the server's malloc rounds sizes (a dump does not say):
+        ``"jemalloc"`` (default: Redis' own build, as in official packages,
+        Docker images and most managed services), ``"jemalloc-16"`` (a
+        distribution's shared jemalloc, e.g. Debian's ``redis-server``) or
+        ``"libc"`` (``INFO memory`` says ``mem_allocator:libc``).
+    thresholds
+        The server's ``hash-max-listpack-*`` / ``set-max-*`` settings, where
+        they are not Redis' defaults (a dump does not record them), as a
+        :class:`mognet_lab.offline.Thresholds`.
+
+    Raises
+    ------
+    BadDump
+        Not an RDB file, truncated, corrupt, or of an RDB version the parser
+        does not know.
+    AppNotFound
+        No key of ``app`` in the dump (the message names the apps it holds).
+    MissingExtra
+        ``rdb-py`` is not installed.
+    """
+    from .analysis.scan_warnings import nested_app_warnings
+    from .offline import snapshot_from_dump
+
+    snapshot = snapshot_from_dump(path, app=app, progress=progress, settings=settings, db=db,
+                                  allocator=allocator, thresholds=thresholds)
+    snapshot = snapshot.with_warnings(nested_app_warnings(snapshot.keys, app))
+    for text in snapshot.warnings:
+        warnings.warn(f"{app}: {text}", ScanWarning, stacklevel=2)
+    return snapshot
 
 
 def _count_apps(node: Node, *, progress: bool) -> pd.DataFrame:

@@ -28,7 +28,7 @@ import pandas as pd
 from .errors import MognetLabError
 from .schemas import FRAME_NAMES
 from .settings import ScanSettings
-from .snapshot import Provenance, Snapshot
+from .snapshot import MEMORY_SOURCES, Provenance, Snapshot
 from .urls import censor_url
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "PROVENANCE_FILE", "load_snapshot", "save_snapshot"]
@@ -112,7 +112,13 @@ def _provenance_record(snapshot: Snapshot, frames: dict[str, Any]) -> dict[str, 
             "url": censor_url(p.url), "scanned_at": _iso(p.scanned_at),
             "duration_s": p.duration_s, "settings": dataclasses.asdict(p.settings),
             "complete": p.complete, "keys_read": p.keys_read, "version": p.version,
-            "warnings": list(p.warnings), "saved_at": _iso(datetime.now(timezone.utc)), "frames": frames}
+            "warnings": list(p.warnings), "memory_source": p.memory_source,
+            "saved_at": _iso(datetime.now(timezone.utc)), "frames": frames}
+
+
+def _memory_source(found: Any) -> str:
+    # Snapshots saved before memory could be modelled measured it with MEMORY USAGE.
+    return str(found) if found in MEMORY_SOURCES else "memory_usage"
 
 
 def _iso(moment: datetime) -> str:
@@ -257,7 +263,8 @@ def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
             duration_s=float(record["duration_s"]), settings=_settings(record.get("settings")),
             complete=bool(record["complete"]), keys_read=int(record["keys_read"]),
             version=str(record["version"]),
-            warnings=tuple(str(w) for w in record.get("warnings") or ()))
+            warnings=tuple(str(w) for w in record.get("warnings") or ()),
+            memory_source=_memory_source(record.get("memory_source")))
     except (KeyError, TypeError, ValueError) as exc:
         raise MognetLabError(f"{PROVENANCE_FILE} at {str(where)!r} lacks or garbles "
                              f"{exc}: the saved snapshot is damaged.") from exc

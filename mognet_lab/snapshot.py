@@ -17,7 +17,11 @@ if TYPE_CHECKING:
     from .views import ResultView, ServerInfo
     from .widgets import Dashboard
 
-__all__ = ["Provenance", "Snapshot"]
+__all__ = ["MEMORY_SOURCES", "Provenance", "Snapshot"]
+
+# Where ``memory_bytes`` comes from: Redis' own MEMORY USAGE (a live scan), or the
+# model of mognet_lab.offline.memory_model (a snapshot read from an RDB dump).
+MEMORY_SOURCES = ("memory_usage", "rdb_model")
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,13 @@ class Provenance:
     version: str
     # Caveats about the figures (nested apps, LRU touched), one sentence each.
     warnings: tuple[str, ...] = ()
+    # "memory_usage" (MEMORY USAGE, live) or "rdb_model" (modelled from an RDB dump).
+    memory_source: str = "memory_usage"
+
+    @property
+    def memory_modelled(self) -> bool:
+        """Whether ``memory_bytes`` is modelled (read from an RDB dump), not measured."""
+        return self.memory_source == "rdb_model"
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,10 @@ PACKAGE = Path(mognet_lab.__file__).resolve().parent
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("base", ("_version", "errors", "format", "keys", "urls", "units", "settings", "schemas",
               "vector", "progress", "embedded", "raw", "export")),
-    ("reader", ("reader",)),
+    ("reader", ("reader", "offline.dump", "offline.batches", "offline.memory_model")),
     ("decode", ("decode",)),
     ("frames", ("frames", "records", "chunks", "fields")),
-    ("snapshot", ("snapshot", "scanner", "lab")),
+    ("snapshot", ("snapshot", "scanner", "lab", "offline")),
     ("persist", ("persist",)),
     ("analysis", ("analysis", "compare", "history")),
     ("charts", ("charts",)),
@@ -50,6 +50,8 @@ DOORWAYS = {
     ("lab", "display.value", "value"),
     # Lab.scan attaches the warnings a pure analysis judges from the scan's frames.
     ("lab", "analysis", "scan"),
+    # from_rdb attaches the nested-app warnings, as Lab.scan does.
+    ("lab", "analysis", "from_rdb"),
 }
 
 
@@ -210,12 +212,12 @@ def test_nothing_above_the_reader_sends_a_command(layer: str) -> None:
 # -- the public API ---------------------------------------------------------------------------
 PUBLIC = {
     "mognet_lab": [
-        "AccessDenied", "AppNotFound", "BadOption", "Comparison", "EmbeddedRedisError",
-        "FRAME_NAMES", "History", "InvalidURL", "Lab", "MognetLabError", "NotReadOnly",
-        "NotRedis", "Provenance",
+        "AccessDenied", "AppNotFound", "BadDump", "BadOption", "Comparison",
+        "EmbeddedRedisError", "FRAME_NAMES", "History", "InvalidURL", "Lab", "MognetLabError",
+        "NotReadOnly", "NotRedis", "Provenance",
         "RedisUnavailable", "SCHEMAS", "ScanSettings", "ScanWarning", "Snapshot", "TLSFailed",
         "__version__",
-        "compare", "connect", "discover_apps"],
+        "compare", "connect", "discover_apps", "from_rdb"],
     "mognet_lab.analysis": [
         "AGE_BUCKETS", "TTL_BUCKETS", "anomalies", "anomaly_summary", "app_bytes",
         "arrival_rate", "cleanup_plan", "compression", "counted_servers", "duration_percentiles", "exceptions",

@@ -98,7 +98,13 @@ def overview_facts(snapshot: Snapshot) -> tuple[Fact, ...]:
 def overview_section(snapshot: Snapshot, title: str = "Key numbers") -> Section:
     """The headline figures as one section (the same in every view), with the scan's warnings."""
     return Section("overview", title, facts=overview_facts(snapshot), text=(
-        *(f"warning: {text}" for text in snapshot.warnings), USED_MEMORY_NOTE))
+        *(f"warning: {text}" for text in snapshot.warnings), _used_memory_note(snapshot)))
+
+
+def _used_memory_note(snapshot: Snapshot) -> str:
+    if snapshot.provenance.memory_modelled:
+        return USED_MEMORY_NOTE.replace("(MEMORY USAGE)", "(modelled from an RDB dump)")
+    return USED_MEMORY_NOTE
 
 
 def findings_section(found: pd.DataFrame, *, max_rows: int = 50,

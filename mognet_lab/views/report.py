@@ -134,6 +134,7 @@ def _footer(snapshot: Snapshot, now: datetime) -> tuple[Fact, ...]:
              f"{'none' if p.settings.limit is None else f'{p.settings.limit:,}'}"),
         Fact("scan complete", "yes" if p.complete else "no (stopped by limit)"),
         Fact("keys read", p.keys_read, "count"),
+        Fact("memory", "modelled from an RDB dump" if p.memory_modelled else "MEMORY USAGE"),
         *[Fact("scan warning", text) for text in p.warnings],
     )
 
@@ -145,6 +146,7 @@ def provenance_dict(snapshot: Snapshot) -> dict[str, Any]:
             "scanned_at": analysis.reference_time(snapshot).isoformat(),
             "duration_s": p.duration_s, "complete": p.complete, "keys_read": p.keys_read,
             "version": p.version, "warnings": list(p.warnings),
+            "memory_source": p.memory_source,
             "settings": {"batch": p.settings.batch, "limit": p.settings.limit}}
 
 
