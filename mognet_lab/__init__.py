@@ -24,6 +24,7 @@ from .errors import (
     ScanWarning,
     TLSFailed,
 )
+from .dataset import Dataset, open_dataset
 from .lab import Lab, connect, discover_apps
 from .schemas import FRAME_NAMES, SCHEMAS
 from .settings import ScanSettings
@@ -35,6 +36,7 @@ __all__ = [
     "AppNotFound",
     "BadOption",
     "Comparison",
+    "Dataset",
     "EmbeddedRedisError",
     "FRAME_NAMES",
     "InvalidURL",
@@ -51,6 +53,7 @@ __all__ = [
     "compare",
     "connect",
     "discover_apps",
+    "open_dataset",
 ]
 
 
