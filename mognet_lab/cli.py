@@ -74,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--save", metavar="DIR",
                       help="also save the whole snapshot (Parquet) for `report --snapshot` "
                            "and `compare`")
+    scan.add_argument("--dataset", metavar="DIR",
+                      help="write the scan to a Parquet dataset instead (bounded memory; "
+                           "resumes an unfinished one), for mognet_lab.open_dataset")
     _scan_options(scan)
 
     _report_parser(commands)
@@ -168,6 +171,8 @@ def _scan(args: argparse.Namespace) -> int:
     from .export import format_for, write_frame
     from .views import summary_text
 
+    if args.dataset:
+        return _scan_to_dataset(args)
     with _connect(args) as lab:
         snapshot = _scan_quietly(lab, args)
     if args.save:
@@ -187,6 +192,20 @@ def _scan(args: argparse.Namespace) -> int:
         write_frame(snapshot.frame(names[0]), args.output or sys.stdout, fmt)
     if args.output:
         print(f"wrote {', '.join(names)} ({fmt}) to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _scan_to_dataset(args: argparse.Namespace) -> int:
+    if args.frame or args.format or args.output or args.save:
+        raise BadOption("--dataset writes every frame to DIR: leave out --frame, --format, "
+                        "-o and --save.")
+    with _connect(args) as lab:
+        dataset = lab.scan(to=args.dataset, progress=not args.no_progress, limit=args.limit,
+                           batch=args.batch)
+    for text in dataset.provenance.warnings:
+        print(f"mognet-lab: warning: {censor_text(text)}", file=sys.stderr)
+    print(f"wrote a dataset of {dataset.provenance.keys_read} keys in {dataset.buckets} "
+          f"buckets to {dataset.path}")
     return 0
 
 

@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("frames", ("frames", "records", "chunks", "fields")),
     ("snapshot", ("snapshot", "scanner", "lab")),
     ("persist", ("persist",)),
+    ("dataset", ("dataset",)),
     ("analysis", ("analysis", "compare")),
     ("charts", ("charts",)),
     ("views", ("views", "display", "report")),
@@ -50,6 +51,8 @@ DOORWAYS = {
     ("lab", "display.value", "value"),
     # Lab.scan attaches the warnings a pure analysis judges from the scan's frames.
     ("lab", "analysis", "scan"),
+    # Lab.scan(to=DIR) writes the scan to a dataset and opens it.
+    ("lab", "dataset", "scan"),
 }
 
 
@@ -214,7 +217,9 @@ PUBLIC = {
         "FRAME_NAMES", "InvalidURL", "Lab", "MognetLabError", "NotReadOnly", "Provenance",
         "RedisUnavailable", "SCHEMAS", "ScanSettings", "ScanWarning", "Snapshot", "TLSFailed",
         "__version__",
-        "compare", "connect", "discover_apps"],
+        "compare", "connect", "discover_apps", "Dataset", "open_dataset"],
+    "mognet_lab.dataset": ["BatchSource", "CannotResume", "Dataset", "open_dataset",
+                           "scan_to_dataset", "write_dataset"],
     "mognet_lab.analysis": [
         "AGE_BUCKETS", "TTL_BUCKETS", "anomalies", "anomaly_summary", "app_bytes",
         "arrival_rate", "compression", "counted_servers", "duration_percentiles", "exceptions",
