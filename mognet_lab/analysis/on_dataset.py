@@ -18,7 +18,7 @@ analysis orders them by first appearance in the scan.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -36,7 +36,7 @@ Analysis = Callable[..., Any]
 _DATASET_GROUPS = ("kind", "name", "state", "node", "age")
 
 
-def is_dataset(snapshot: object) -> bool:
+def is_dataset(snapshot: object) -> TypeGuard[Dataset]:
     """Whether an analysis was given a dataset (its frames on disk) and not a snapshot."""
     return isinstance(snapshot, Dataset)
 
