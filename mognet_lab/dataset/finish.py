@@ -10,6 +10,7 @@ here, the first reading kept, as an in-memory scan keeps the first.
 
 from __future__ import annotations
 
+import gc
 import json
 from collections import Counter
 from pathlib import Path
@@ -76,12 +77,23 @@ def finish_dataset(target: Path, manifest: dict[str, Any],
             stored.to_parquet(path, index=False, engine="pyarrow")
             entry = entries.setdefault(name, {"columns": specs, "rows": 0})
             entry["rows"] += len(frame)
+        del frames, stored
+        _release()
     server = schemas.conform("server", pd.DataFrame(list(servers))) if servers else \
         schemas.empty_frame("server")
     stored, specs = storable("server", server)
     stored.to_parquet(target / "frames" / "server.parquet", index=False, engine="pyarrow")
     entries["server"] = {"columns": specs, "rows": len(server)}
     write_json(target / PROVENANCE, _provenance(manifest, entries))
+
+
+def _release() -> None:
+    """Hand a finished bucket's memory back before the next one is read: pandas frames
+    hold reference cycles, and Arrow's allocator keeps freed blocks for reuse."""
+    import pyarrow as pa
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
 
 
 def _provenance(manifest: dict[str, Any], frames: dict[str, Any]) -> dict[str, Any]:
@@ -136,10 +148,11 @@ def _read_bucket(target: Path, parts: Sequence[Mapping[str, Any]], name: str,
     found = []
     for number, part in enumerate(parts):
         entry = part["frames"].get(name)
-        if entry is None or not entry["rows"]:
+        if entry is None or bucket not in entry["groups"]:
             continue
         path = target / "raw" / part["name"] / f"{name}.parquet"
-        frame = restore(read_table(path, bucket=bucket), entry["columns"])
+        frame = restore(read_table(path, row_group=entry["groups"].index(bucket)),
+                        entry["columns"])
         if len(frame):
             found.append(frame.assign(**{_PART: np.int32(number)}))
     if not found:

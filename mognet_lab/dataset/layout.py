@@ -110,14 +110,19 @@ def restore(frame: pd.DataFrame, specs: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
 
 
-def read_table(path: Path, *, bucket: int | None = None) -> pd.DataFrame:
-    """One Parquet file as pandas; with ``bucket``, only that bucket's row groups."""
+def read_table(path: Path, *, row_group: int | None = None) -> pd.DataFrame:
+    """One Parquet file as pandas; with ``row_group``, only that row group.
+
+    Read on the calling thread: Arrow's reader threads would each keep a
+    malloc arena of their own, which a bounded-memory scan cannot afford.
+    """
     import pyarrow.parquet as pq
 
     try:
-        filters = None if bucket is None else [(BUCKET, "==", bucket)]
-        table = pq.read_table(path, filters=filters)
+        file = pq.ParquetFile(path)
+        table = file.read(use_threads=False) if row_group is None else \
+            file.read_row_group(row_group, use_threads=False)
     except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds on a bad file
         raise MognetLabError(f"Cannot read {str(path)!r} ({exc}): the dataset is "
                              "damaged.") from exc
-    return table.to_pandas()
+    return table.to_pandas(use_threads=False)

@@ -56,11 +56,16 @@ def _write_bucketed(frame: pd.DataFrame, path: Path, name: str) -> dict[str, Any
     frame = frame.iloc[np.argsort(frame[BUCKET].to_numpy(), kind="stable")]
     stored, specs = storable(name, frame)
     table = pa.Table.from_pandas(stored, preserve_index=False)
-    edges = np.flatnonzero(np.diff(stored[BUCKET].to_numpy())) + 1
+    buckets = stored[BUCKET].to_numpy()
+    edges = np.flatnonzero(np.diff(buckets)) + 1
+    groups = []
     with pq.ParquetWriter(path, table.schema) as writer:
         for start, stop in zip([0, *edges], [*edges, len(stored)]):
-            writer.write_table(table.slice(start, stop - start), row_group_size=stop - start)
-    return {"rows": len(frame), "columns": specs}
+            if stop > start:
+                writer.write_table(table.slice(start, stop - start), row_group_size=stop - start)
+                groups.append(int(buckets[start]))
+    # The bucket of each row group, in file order: the finish phase reads one directly.
+    return {"rows": len(frame), "columns": specs, "groups": groups}
 
 
 def _write_fields(cells: FieldCells, entry: dict[str, Any], folder: Path,
