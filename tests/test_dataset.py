@@ -313,3 +313,57 @@ def test_a_restarted_server_cannot_resume(tmp_path: Path, monkeypatch: pytest.Mo
                 lab.scan(progress=False, to=tmp_path / "ds")
     finally:
         server.stop()
+
+
+# -- bounded memory ------------------------------------------------------------------------
+_CAPPED = textwrap.dedent("""
+    import json, resource, sys
+    import dask.dataframe, pyarrow.parquet  # loaded before the cap: both runs alike
+    import mognet_lab
+
+    def vm_mib(field):
+        with open("/proc/self/status") as status:
+            return next(int(l.split()[1]) // 1024 for l in status if l.startswith(field))
+
+    url, app, mode, cap, target = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+    lab = mognet_lab.connect(url, app=app)
+    base = vm_mib("VmPeak")
+    if cap:
+        resource.setrlimit(resource.RLIMIT_AS, ((base + cap) << 20, (base + cap) << 20))
+    try:
+        if mode == "memory":
+            rows = len(lab.scan(progress=False).keys)
+        else:
+            rows = lab.scan(progress=False, to=target, part_keys=5000, buckets=32).provenance.keys_read
+    except MemoryError:
+        print(json.dumps({"failed": "MemoryError"}))
+        sys.exit(3)
+    print(json.dumps({"rows": rows, "grew_mib": vm_mib("VmPeak") - base}))
+""")
+
+
+def _capped(url: str, mode: str, cap_mib: int, target: Path) -> tuple[int, dict[str, Any]]:
+    # Address space, not resident memory, is what RLIMIT_AS caps: without these, malloc's
+    # per-thread arenas and Arrow's allocator reserve far more than either scan touches.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "MALLOC_ARENA_MAX": "1",
+           "ARROW_DEFAULT_MEMORY_POOL": "system"}
+    done = subprocess.run([sys.executable, "-c", _CAPPED, url, APP, mode, str(cap_mib),
+                           str(target)], env=env, capture_output=True, text=True, timeout=300)
+    lines = done.stdout.strip().splitlines()
+    return done.returncode, json.loads(lines[-1]) if lines else {"stderr": done.stderr[-500:]}
+
+
+def test_a_dataset_scan_completes_under_a_cap_the_in_memory_scan_exceeds(tmp_path: Path) -> None:
+    server = EmbeddedRedis().start()
+    try:
+        write_workload(server, Workload(app=APP, results=60_000, seed=7))
+        code, free = _capped(server.url, "memory", 0, tmp_path / "unused")
+        assert code == 0 and free["rows"] > 120_000, free
+        cap = int(free["grew_mib"] * 0.75)  # a quarter less than the in-memory scan took
+        code, capped = _capped(server.url, "memory", cap, tmp_path / "unused")
+        assert code != 0, f"the in-memory scan fits in {cap} MiB: the cap proves nothing"
+        code, dataset = _capped(server.url, "dataset", cap, tmp_path / "ds")
+        assert code == 0, dataset
+        assert dataset["rows"] == free["rows"] and dataset["grew_mib"] < cap
+    finally:
+        server.stop()

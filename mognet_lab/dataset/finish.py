@@ -25,7 +25,7 @@ from ..fields import FieldCells, wide_names
 from ..frames import build_frames
 from ..persist import _settings
 from ..records import SET_SIZES
-from .layout import BUCKET, OWNERS, read_table, restore, storable, write_json
+from .layout import BUCKET, OWNERS, read_table, restore, storable, write_json, write_table
 from .parts import FIELDS, ROW
 
 __all__ = ["PROVENANCE", "bucket_file", "finish_dataset"]
@@ -74,7 +74,7 @@ def finish_dataset(target: Path, manifest: dict[str, Any],
             path = bucket_file(target, name, bucket)
             path.parent.mkdir(parents=True, exist_ok=True)
             stored, specs = storable(name, frame)
-            stored.to_parquet(path, index=False, engine="pyarrow")
+            write_table(stored, path)
             entry = entries.setdefault(name, {"columns": specs, "rows": 0})
             entry["rows"] += len(frame)
         del frames, stored
@@ -82,7 +82,7 @@ def finish_dataset(target: Path, manifest: dict[str, Any],
     server = schemas.conform("server", pd.DataFrame(list(servers))) if servers else \
         schemas.empty_frame("server")
     stored, specs = storable("server", server)
-    stored.to_parquet(target / "frames" / "server.parquet", index=False, engine="pyarrow")
+    write_table(stored, target / "frames" / "server.parquet")
     entries["server"] = {"columns": specs, "rows": len(server)}
     write_json(target / PROVENANCE, _provenance(manifest, entries))
 

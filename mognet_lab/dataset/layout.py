@@ -41,6 +41,7 @@ __all__ = [
     "read_table",
     "restore",
     "storable",
+    "write_table",
     "write_json",
 ]
 
@@ -108,6 +109,14 @@ def restore(frame: pd.DataFrame, specs: dict[str, Any]) -> pd.DataFrame:
         else:
             out[column] = _restore(frame[column], spec)
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """Write a frame made by :func:`storable` as one Parquet file (on the calling thread)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False, nthreads=1), path)
 
 
 def read_table(path: Path, *, row_group: int | None = None) -> pd.DataFrame:

@@ -55,7 +55,7 @@ def _write_bucketed(frame: pd.DataFrame, path: Path, name: str) -> dict[str, Any
 
     frame = frame.iloc[np.argsort(frame[BUCKET].to_numpy(), kind="stable")]
     stored, specs = storable(name, frame)
-    table = pa.Table.from_pandas(stored, preserve_index=False)
+    table = pa.Table.from_pandas(stored, preserve_index=False, nthreads=1)
     buckets = stored[BUCKET].to_numpy()
     edges = np.flatnonzero(np.diff(buckets)) + 1
     groups = []
