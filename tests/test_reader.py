@@ -472,10 +472,11 @@ def test_import_has_no_heavy_side_effects() -> None:
 
 def test_public_api_is_pinned() -> None:
     assert mognet_lab.__all__ == [
-        "__version__", "AccessDenied", "AppNotFound", "BadOption", "Comparison",
+        "__version__", "AccessDenied", "AppNotFound", "BadOption", "Comparison", "Dataset",
         "EmbeddedRedisError", "FRAME_NAMES", "InvalidURL", "Lab", "MognetLabError",
         "NotReadOnly", "Provenance", "RedisUnavailable", "SCHEMAS", "ScanSettings",
         "ScanWarning", "Snapshot", "TLSFailed", "compare", "connect", "discover_apps",
+        "open_dataset",
     ]
     for name in mognet_lab.__all__:
         assert hasattr(mognet_lab, name), name
