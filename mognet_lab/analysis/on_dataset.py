@@ -28,8 +28,8 @@ from ..keys import KEY_KINDS
 from ..snapshot import Snapshot
 from . import _common
 
-__all__ = ["compression", "expiry_schedule", "is_dataset", "memory_by", "never_expiring",
-           "ttl_buckets", "value_summary"]
+__all__ = ["anomalies", "compression", "expiry_schedule", "is_dataset", "memory_by",
+           "never_expiring", "ttl_buckets", "value_summary"]
 
 Analysis = Callable[..., Any]
 
@@ -173,6 +173,36 @@ def compression(in_memory: Analysis, labelled: Analysis, dataset: Dataset,
     for column in groups:
         out[column] = pd.Categorical(out[column].astype(object))
     return out.astype({c: "int64" for c in sums})
+
+
+def anomalies(in_memory: Analysis, dataset: Dataset, **options: Any) -> pd.DataFrame:
+    """:func:`~mognet_lab.analysis.anomalies` of a dataset, one row per occurrence.
+
+    Every anomaly concerns one family, but ``child_missing``: a child is
+    another result, in any bucket. A bucket flags the children it does not
+    hold; those whose result hash is in another bucket are dropped here.
+    """
+    frames, _ = _each_bucket(dataset, in_memory, **options)
+    found = pd.concat(frames, ignore_index=True)
+    flagged = (found["anomaly"] == "child_missing").to_numpy(dtype=bool)
+    if flagged.any():
+        present = _existing_results(dataset, set(found.loc[flagged, "result_id"].dropna()))
+        held = found["result_id"].astype(object).isin(present).to_numpy(dtype=bool)
+        found = found[~(flagged & held)].reset_index(drop=True)
+    found.attrs.update(frames[0].attrs)
+    return found
+
+
+def _existing_results(dataset: Dataset, ids: set[str]) -> set[str]:
+    """Which of ``ids`` have a result hash in the dataset (a Dask computation)."""
+    import dask
+
+    wanted = sorted(ids)
+    keys, results = dataset.keys, dataset.results
+    in_keys = keys[(keys["kind"] == "result") & keys["result_id"].isin(wanted)]["result_id"]
+    in_results = results[results["result_id"].isin(wanted)]["result_id"]
+    found = dask.compute(in_keys, in_results)
+    return set(found[0].dropna()) | set(found[1].dropna())
 
 
 def _server_only(dataset: Dataset) -> Snapshot:
