@@ -204,9 +204,14 @@ def test_analyses_are_largest_first_and_add_up(replayed: tuple[Dataset, Snapshot
     assert by_kind["share_of_app"].sum() == pytest.approx(1.0)
 
 
-def test_by_family_on_a_dataset_is_refused_clearly(replayed: tuple[Dataset, Snapshot]) -> None:
+def test_what_a_dataset_does_not_offer_is_refused_clearly(
+        replayed: tuple[Dataset, Snapshot]) -> None:
     with pytest.raises(mognet_lab.BadOption, match="by"):
         analysis.memory_by(replayed[0], by="family")
+    with pytest.raises(mognet_lab.MognetLabError, match=r"findings\(\) needs a Snapshot"):
+        analysis.findings(replayed[0])
+    with pytest.raises(mognet_lab.MognetLabError, match=r"throughput\(\) needs a Snapshot"):
+        analysis.throughput(replayed[0])
 
 
 def test_a_distributed_cluster_gives_the_same_analyses(

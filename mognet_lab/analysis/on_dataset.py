@@ -24,12 +24,18 @@ import numpy as np
 import pandas as pd
 
 from ..dataset.reading import Dataset, open_dataset
+from ..errors import MognetLabError
 from ..keys import KEY_KINDS
 from ..snapshot import Snapshot
 from . import _common
 
-__all__ = ["anomalies", "compression", "expiry_schedule", "is_dataset", "memory_by",
-           "never_expiring", "ttl_buckets", "value_summary"]
+__all__ = ["RUN_ON_DATASETS", "anomalies", "check_runs_on_datasets", "compression",
+           "expiry_schedule", "is_dataset", "memory_by", "never_expiring", "ttl_buckets",
+           "value_summary"]
+
+# The analyses that accept a dataset (anomaly_summary too, through anomalies).
+RUN_ON_DATASETS = ("anomalies", "compression", "expiry_schedule", "memory_by",
+                   "never_expiring", "ttl_buckets", "value_summary")
 
 Analysis = Callable[..., Any]
 
@@ -39,6 +45,15 @@ _DATASET_GROUPS = ("kind", "name", "state", "node", "age")
 def is_dataset(snapshot: object) -> TypeGuard[Dataset]:
     """Whether an analysis was given a dataset (its frames on disk) and not a snapshot."""
     return isinstance(snapshot, Dataset)
+
+
+def check_runs_on_datasets(name: str, snapshot: object) -> None:
+    """Refuse, in one line, a dataset given to an analysis that needs a snapshot."""
+    if is_dataset(snapshot) and name not in RUN_ON_DATASETS:
+        raise MognetLabError(
+            f"{name}() needs a Snapshot, not a Dataset: bring buckets into memory with "
+            "dataset.to_snapshot(buckets=[...]), or use one of "
+            f"{', '.join(RUN_ON_DATASETS)}.")
 
 
 def _on_bucket(path: str, bucket: int, function: Callable[..., Any], args: tuple[Any, ...],
