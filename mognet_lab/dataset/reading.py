@@ -91,10 +91,12 @@ class Dataset:
 
     def _dask(self, name: str) -> dd.DataFrame:
         import dask.dataframe as dd
+        import pyarrow.parquet as pq
 
-        specs = self.specs(name)
-        meta = read_bucket(self.files(name)[0], name, specs).iloc[:0]
-        return dd.read_parquet(self.files(name), split_row_groups=False).map_partitions(
+        specs, files = self.specs(name), self.files(name)
+        meta = restore(pq.read_schema(files[0]).empty_table().to_pandas(), specs)
+        # One partition per bucket file; the saved dtypes (categories, JSON cells) restored.
+        return dd.read_parquet(files, split_row_groups=False).map_partitions(
             restore, specs, meta=meta)
 
     results = property(lambda self: self._dask("results"))

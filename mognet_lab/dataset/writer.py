@@ -28,7 +28,7 @@ from .layout import MANIFEST, read_json, write_json
 from .parts import write_part
 
 __all__ = ["BatchSource", "DEFAULT_PART_KEYS", "KEYS_PER_BUCKET", "choose_buckets",
-           "write_dataset"]
+           "new_manifest", "unfinished", "write_dataset"]
 
 MANIFEST_FORMAT = "mognet_lab.dataset.manifest"
 DEFAULT_PART_KEYS = 200_000
@@ -101,9 +101,10 @@ def write_dataset(source: BatchSource, target: Path, manifest: dict[str, Any], *
     manifest
         From :func:`new_manifest`, or the manifest of the unfinished scan resumed.
     """
-    buckets, part_keys = int(manifest["buckets"]), int(manifest["part_keys"])
-    if buckets < 1 or part_keys < 1:
-        raise bad_option("buckets", buckets, "a positive number of buckets and part size")
+    for name in ("buckets", "part_keys"):
+        if not isinstance(manifest.get(name), int) or manifest[name] < 1:
+            raise bad_option(name, manifest.get(name), "a positive integer")
+    part_keys = int(manifest["part_keys"])
     (target / "raw").mkdir(parents=True, exist_ok=True)
     clock = time.perf_counter()
     collector = Collector(settings)
