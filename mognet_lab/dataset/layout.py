@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MognetLabError
-from ..persist import _column_specs, _restore, _storable
+from ..persist import _column_specs, _restore, _storable, _string_dtype
 
 __all__ = [
     "BUCKET",
@@ -98,17 +98,32 @@ def restore(frame: pd.DataFrame, specs: dict[str, Any]) -> pd.DataFrame:
     """The frame :func:`storable` was given, dtypes (and categories, when listed) intact."""
     out = {}
     for column in frame.columns:
-        spec = specs.get(column)
-        if spec is None:
-            out[column] = frame[column]
+        spec, values = specs.get(column), frame[column]
+        if spec is None or _restored(values, spec):
+            out[column] = values
         elif spec.get("kind") == "category" and "values" in spec:
             out[column] = pd.Series(pd.Categorical(
-                frame[column].astype(object),
+                values.astype(object),
                 categories=pd.Index(spec["values"], dtype=spec.get("categories", object)),
                 ordered=spec.get("ordered", False)), index=frame.index)
         else:
-            out[column] = _restore(frame[column], spec)
+            out[column] = _restore(values, spec)
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+
+
+def _restored(column: pd.Series, spec: dict[str, Any]) -> bool:
+    """Whether Parquet's own pandas metadata already gave ``column`` its dtype (most do:
+    converting again would copy every column of every bucket)."""
+    kind, dtype = spec.get("kind"), column.dtype
+    if kind == "dtype":
+        return str(dtype) == spec.get("name")
+    if kind == "string":
+        return dtype == _string_dtype(spec)
+    if kind == "category" and isinstance(dtype, pd.CategoricalDtype) and "values" in spec:
+        return bool(dtype.ordered) == spec.get("ordered", False) and \
+            str(dtype.categories.dtype) == spec.get("categories") and \
+            dtype.categories.tolist() == spec["values"]
+    return False
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
