@@ -19,6 +19,9 @@ over the rounds; the load average is printed with each round.
     python bench/bench_scan.py --results 250000 --rounds 3
     python bench/bench_scan.py --results 50000 --rdb
 
+With ``--dataset`` it instead compares the in-memory scan with a scan into a
+Parquet dataset (``scan(to=DIR)``, bounded memory): time and peak RSS of each.
+
 See bench/README.md for what each figure means.
 """
 
@@ -89,6 +92,35 @@ rdb_s = time.perf_counter() - began
 print(json.dumps({"rdb_s": rdb_s, "cpu_s": time.process_time() - cpu,
                   "keys": snapshot.provenance.keys_read,
                   "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+# A scan into a dataset (then opened), in a child for the same reason.
+_DATASET_CHILD = r"""
+import json, resource, sys, tempfile, time
+
+def rss_kib(field):
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+
+job = json.load(sys.stdin)
+import mognet_lab
+lab = mognet_lab.connect(job["url"], app=job["app"])
+baseline = rss_kib("VmRSS")
+began = time.perf_counter()
+with tempfile.TemporaryDirectory() as where:
+    dataset = lab.scan(progress=False, to=where + "/ds", **job["options"])
+    scan_s = time.perf_counter() - began
+    keys = dataset.provenance.keys_read
+    buckets = dataset.buckets
+    parts = dataset.record["parts"]
+peak = rss_kib("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"scan_s": scan_s, "peak_kib": peak, "baseline_kib": baseline,
+                  "keys": keys, "buckets": buckets, "parts": parts}))
 """
 
 # The transport floor, also in a child: SCAN, then per key PTTL + MEMORY USAGE +
@@ -193,6 +225,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                              "(needs the [rdb] extra)")
     parser.add_argument("--taskset", default=None,
                         help="pin redis-server to these CPUs (taskset -c LIST), e.g. 0")
+    parser.add_argument("--dataset", action="store_true",
+                        help="compare the in-memory scan with a scan into a Parquet dataset")
+    parser.add_argument("--part-keys", type=int, default=None,
+                        help="with --dataset: keys per part (default 200000)")
+    parser.add_argument("--buckets", type=int, default=None,
+                        help="with --dataset: buckets (default one per 500000 keys)")
     return parser.parse_args(argv)
 
 
@@ -237,6 +275,15 @@ class Bench:
         report = _child(_SCAN_CHILD, {"url": self.server.url, "app": self.args.app,
                                       "options": options})
         return {"wall_s": report["scan_s"], **report}
+
+    def dataset_scan(self) -> dict[str, Any]:
+        options: dict[str, Any] = {} if self.args.batch is None else {"batch": self.args.batch}
+        if self.args.part_keys is not None:
+            options["part_keys"] = self.args.part_keys
+        if self.args.buckets is not None:
+            options["buckets"] = self.args.buckets
+        return _child(_DATASET_CHILD, {"url": self.server.url, "app": self.args.app,
+                                       "options": options})
 
     def floor(self) -> dict[str, Any]:
         from mognet_lab.keys import app_scan_pattern
@@ -395,6 +442,28 @@ def _report_rdb(rdb: list[Measured], online: float) -> None:
     _line("dump / online keys/s", f"{keys / seconds / online:.1f}x (target >= 5)")
 
 
+def compare_dataset(bench: Bench, rounds: int) -> None:
+    """In-memory scan against a scan into a dataset: wall time and peak RSS, medians."""
+    runs: dict[str, list[dict[str, Any]]] = {"in memory": [], "dataset": []}
+    for number in range(rounds):
+        for name, run in (("in memory", bench.scan), ("dataset", bench.dataset_scan)):
+            runs[name].append(run())
+            print(f"  round {number + 1} {name:<10} {runs[name][-1]['scan_s']:7.2f} s, "
+                  f"peak RSS {runs[name][-1]['peak_kib'] / 1024:,.0f} MiB", flush=True)
+    used = int(bench.client.info()["used_memory"])
+    print(f"mognet_lab dataset scan benchmark: medians of {rounds} rounds")
+    _line("keys (DBSIZE)", f"{int(bench.client.dbsize()):,}")
+    _line("Redis used_memory", f"{used / MIB:,.1f} MiB")
+    last = runs["dataset"][-1]
+    _line("dataset layout", f"{last['parts']} parts, {last['buckets']} buckets")
+    for name, measured in runs.items():
+        wall = statistics.median(r["scan_s"] for r in measured)
+        peak = statistics.median(r["peak_kib"] / 1024 for r in measured)
+        base = statistics.median((r["baseline_kib"] or 0) / 1024 for r in measured)
+        _line(f"{name} scan", f"{wall:.2f} s, peak RSS {peak:,.0f} MiB (imports and "
+              f"connection {base:,.0f} MiB)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.results < 1 or args.rounds < 1:
@@ -415,6 +484,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         written = write_workload(server, Workload(app=args.app, results=args.results,
                                                   seed=args.seed))
         print(f"  {written.results:,} results written in {written.elapsed_s:.1f} s", flush=True)
+        if args.dataset:
+            compare_dataset(bench, args.rounds)
+            return 0
         if args.rdb:
             bench.save_dump()
         idle = bench.idle_pings()

@@ -27,6 +27,7 @@ from .errors import (
     ScanWarning,
     TLSFailed,
 )
+from .dataset import Dataset, open_dataset
 from .history import History
 from .lab import Lab, connect, discover_apps, from_rdb
 from .schemas import FRAME_NAMES, SCHEMAS
@@ -40,6 +41,7 @@ __all__ = [
     "BadDump",
     "BadOption",
     "Comparison",
+    "Dataset",
     "EmbeddedRedisError",
     "FRAME_NAMES",
     "History",
@@ -59,6 +61,7 @@ __all__ = [
     "connect",
     "discover_apps",
     "from_rdb",
+    "open_dataset",
 ]
 
 

@@ -87,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
                            "and `compare`")
     scan.add_argument("--overwrite", action="store_true",
                       help="with --save: replace a snapshot already saved in DIR")
+    scan.add_argument("--dataset", metavar="DIR",
+                      help="write the scan to a Parquet dataset instead (bounded memory; "
+                           "resumes an unfinished one), for mognet_lab.open_dataset")
     _scan_options(scan)
 
     _report_parser(commands)
@@ -184,6 +187,8 @@ def _scan(args: argparse.Namespace) -> int:
     from .export import format_for, write_frame
     from .views import summary_text
 
+    if args.dataset:
+        return _scan_to_dataset(args)
     # Every output is checked before the scan, which may take minutes.
     exporting = bool(args.frame or args.format or args.output)
     fmt = format_for(args.output, args.format) if exporting else ""
@@ -230,6 +235,18 @@ def _read(args: argparse.Namespace) -> Snapshot:
         return _print_warnings(snapshot)
     with _connect(args) as lab:
         return _scan_quietly(lab, args)
+def _scan_to_dataset(args: argparse.Namespace) -> int:
+    if args.frame or args.format or args.output or args.save:
+        raise BadOption("--dataset writes every frame to DIR: leave out --frame, --format, "
+                        "-o and --save.")
+    with _connect(args) as lab:
+        dataset = lab.scan(to=args.dataset, progress=not args.no_progress, limit=args.limit,
+                           batch=args.batch)
+    for text in dataset.provenance.warnings:
+        print(f"mognet-lab: warning: {censor_text(text)}", file=sys.stderr)
+    print(f"wrote a dataset of {dataset.provenance.keys_read} keys in {dataset.buckets} "
+          f"buckets to {dataset.path}")
+    return 0
 
 
 def _connect(args: argparse.Namespace) -> Lab:

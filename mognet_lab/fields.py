@@ -19,9 +19,17 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-__all__ = ["FieldCells", "OTHER_FIELDS"]
+__all__ = ["FieldCells", "OTHER_FIELDS", "wide_names"]
 
 OTHER_FIELDS = "other_fields"
+
+
+def wide_names(counts: Counter[str], max_columns: int) -> list[str]:
+    """The field names that get a column of their own, from every name's count."""
+    if len(counts) <= max_columns:
+        return list(counts)  # first-seen order, as the columns always were
+    frequent = {name for name, count in counts.most_common(max_columns) if count > 1}
+    return [name for name in counts if name in frequent]
 
 
 class FieldCells:
@@ -38,14 +46,15 @@ class FieldCells:
             self.names.append(name)
             self.values.append(value)
 
-    def lay_out(self, frame: pd.DataFrame, *, max_columns: int) -> pd.DataFrame:
-        """``frame`` with the wide columns and ``other_fields`` added (cells released)."""
-        counts = Counter(self.names)
-        if len(counts) <= max_columns:
-            wide = list(counts)  # first-seen order, as the columns always were
-        else:
-            frequent = [name for name, count in counts.most_common(max_columns) if count > 1]
-            wide = [name for name in counts if name in set(frequent)]
+    def lay_out(self, frame: pd.DataFrame, *, max_columns: int,
+                wide: list[str] | None = None) -> pd.DataFrame:
+        """``frame`` with the wide columns and ``other_fields`` added (cells released).
+
+        ``wide``: the names to give columns, when chosen over more rows than
+        these (a dataset lays out every bucket alike); else chosen here.
+        """
+        if wide is None:
+            wide = wide_names(Counter(self.names), max_columns)
         columns = {name: np.full(len(frame), None, dtype=object) for name in wide}
         others: dict[int, dict[str, Any]] = {}
         for row, name, value in zip(self.rows, self.names, self.values):

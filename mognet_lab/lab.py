@@ -7,7 +7,7 @@ import dataclasses
 import os
 import uuid
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import pandas as pd
 
@@ -22,6 +22,7 @@ from .settings import ScanSettings
 from .snapshot import Snapshot
 
 if TYPE_CHECKING:
+    from .dataset import Dataset
     from .display import ValueView
     from .offline import Thresholds
 
@@ -48,8 +49,20 @@ class Lab:
         """Where the app lives, password censored."""
         return ", ".join(node.label for node in self.nodes)
 
+    @overload
+    def scan(self, *, progress: bool = ..., limit: int | None = ..., batch: int | None = ...,
+             settings: ScanSettings | None = ..., to: None = ...,
+             part_keys: int | None = ..., buckets: int | None = ...) -> Snapshot: ...
+
+    @overload
+    def scan(self, *, progress: bool = ..., limit: int | None = ..., batch: int | None = ...,
+             settings: ScanSettings | None = ..., to: str | os.PathLike[str],
+             part_keys: int | None = ..., buckets: int | None = ...) -> Dataset: ...
+
     def scan(self, *, progress: bool = True, limit: int | None = None,
-             batch: int | None = None, settings: ScanSettings | None = None) -> Snapshot:
+             batch: int | None = None, settings: ScanSettings | None = None,
+             to: str | os.PathLike[str] | None = None, part_keys: int | None = None,
+             buckets: int | None = None) -> Snapshot | Dataset:
         """Read every key of the app into a :class:`~mognet_lab.Snapshot`.
 
         Parameters
@@ -63,6 +76,14 @@ class Lab:
         settings
             Further options (:class:`~mognet_lab.ScanSettings`); ``limit`` and
             ``batch``, when given here, override its values.
+        to
+            Write the scan to this dataset directory instead (Parquet, bounded
+            memory whatever the keyspace) and return it opened
+            (:func:`~mognet_lab.open_dataset`); an unfinished scan there is
+            resumed if the server is the same process.
+        part_keys, buckets
+            With ``to``: keys per part written while scanning, and partitions
+            of the finished frames (see :func:`mognet_lab.dataset.scan_to_dataset`).
 
         Warns
         -----
@@ -79,6 +100,12 @@ class Lab:
                                      (("limit", limit), ("batch", batch)) if value is not None}
         if overrides:
             chosen = dataclasses.replace(chosen, **overrides)
+        if to is not None:
+            from .dataset import open_dataset, scan_to_dataset
+
+            return open_dataset(scan_to_dataset(self.nodes, self.app, chosen, url=self.url, to=to,
+                                                progress=progress, part_keys=part_keys,
+                                                buckets=buckets))
         snapshot = scan_app(self.nodes, self.app, chosen, url=self.url, progress=progress)
         # with_warnings keeps each sentence once, should the scanner have added it too.
         snapshot = snapshot.with_warnings(scan_warnings(snapshot))

@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("frames", ("frames", "records", "chunks", "fields")),
     ("snapshot", ("snapshot", "scanner", "lab", "offline")),
     ("persist", ("persist",)),
+    ("dataset", ("dataset",)),
     ("analysis", ("analysis", "compare", "history")),
     ("charts", ("charts",)),
     ("views", ("views", "display", "report", "metrics")),
@@ -52,6 +53,8 @@ DOORWAYS = {
     ("lab", "analysis", "scan"),
     # from_rdb attaches the nested-app warnings, as Lab.scan does.
     ("lab", "analysis", "from_rdb"),
+    # Lab.scan(to=DIR) writes the scan to a dataset and opens it.
+    ("lab", "dataset", "scan"),
 }
 
 
@@ -217,7 +220,9 @@ PUBLIC = {
         "NotReadOnly", "NotRedis", "Provenance",
         "RedisUnavailable", "SCHEMAS", "ScanSettings", "ScanWarning", "Snapshot", "TLSFailed",
         "__version__",
-        "compare", "connect", "discover_apps", "from_rdb"],
+        "compare", "connect", "discover_apps", "from_rdb", "Dataset", "open_dataset"],
+    "mognet_lab.dataset": ["BatchSource", "CannotResume", "Dataset", "open_dataset",
+                           "scan_to_dataset", "write_dataset"],
     "mognet_lab.analysis": [
         "AGE_BUCKETS", "TTL_BUCKETS", "anomalies", "anomaly_summary", "app_bytes",
         "arrival_rate", "cleanup_plan", "compression", "counted_servers", "duration_percentiles", "exceptions",

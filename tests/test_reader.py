@@ -473,10 +473,10 @@ def test_import_has_no_heavy_side_effects() -> None:
 def test_public_api_is_pinned() -> None:
     assert mognet_lab.__all__ == [
         "__version__", "AccessDenied", "AppNotFound", "BadDump", "BadOption", "Comparison",
-        "EmbeddedRedisError", "FRAME_NAMES", "History", "InvalidURL", "Lab", "MognetLabError",
-        "NotReadOnly", "NotRedis", "Provenance", "RedisUnavailable", "SCHEMAS",
-        "ScanSettings", "ScanWarning", "Snapshot", "TLSFailed", "compare", "connect", "discover_apps",
-        "from_rdb",
+        "Dataset", "EmbeddedRedisError", "FRAME_NAMES", "History", "InvalidURL", "Lab",
+        "MognetLabError", "NotReadOnly", "NotRedis", "Provenance", "RedisUnavailable",
+        "SCHEMAS", "ScanSettings", "ScanWarning", "Snapshot", "TLSFailed", "compare",
+        "connect", "discover_apps", "from_rdb", "open_dataset",
     ]
     for name in mognet_lab.__all__:
         assert hasattr(mognet_lab, name), name

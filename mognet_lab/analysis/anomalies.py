@@ -80,6 +80,10 @@ def anomalies(snapshot: Snapshot, *, stuck_after: str | timedelta = "6h") -> pd.
         snapshot is incomplete, the anomalies of :data:`NEEDS_COMPLETE_SCAN`
         are skipped and ``attrs["note"]`` says so.
     """
+    from .on_dataset import anomalies as on_dataset, is_dataset
+
+    if is_dataset(snapshot):
+        return on_dataset(anomalies, snapshot, stuck_after=stuck_after)
     limit = as_timedelta("stuck_after", stuck_after)
     checks: list[Callable[[Snapshot], list[_Row]]] = [
         _orphans, _children_missing, _values_lost, lambda s: _stuck(s, limit),

@@ -53,6 +53,9 @@ def memoized(function: F) -> F:
     def wrapper(snapshot: Any, *args: Any, **kwargs: Any) -> Any:
         cache = getattr(snapshot, "_cache", None)
         if not isinstance(cache, dict):
+            from .on_dataset import check_runs_on_datasets
+
+            check_runs_on_datasets(function.__name__, snapshot)
             return function(snapshot, *args, **kwargs)
         bound = signature.bind(snapshot, *args, **kwargs)
         bound.apply_defaults()

@@ -67,6 +67,10 @@ def memory_by(snapshot: Snapshot, by: str = "kind", *, top: int | None = None) -
         and ``age``. Shares are 0..1; the second is NaN
         when the server's ``used_memory`` is unknown.
     """
+    from .on_dataset import is_dataset, memory_by as on_dataset
+
+    if is_dataset(snapshot):
+        return on_dataset(memory_by, snapshot, by, top=top)
     check_choice("by", by, MEMORY_GROUPS)
     top = None if top is None else check_count("top", top)
     if by == "kind":

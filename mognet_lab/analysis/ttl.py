@@ -73,6 +73,10 @@ def ttl_buckets(snapshot: Snapshot) -> pd.DataFrame:
         included: kinds are Mognet's key kinds (plus any other seen), buckets
         the ordered categorical :data:`TTL_BUCKETS`.
     """
+    from .on_dataset import is_dataset, ttl_buckets as on_dataset
+
+    if is_dataset(snapshot):
+        return on_dataset(ttl_buckets, snapshot)
     keys = snapshot.keys
     kinds = list(dict.fromkeys([*KEY_KINDS, *label(keys["kind"]).unique()]))
     rows = pd.DataFrame({"kind": pd.Categorical(label(keys["kind"]), categories=kinds),
@@ -112,6 +116,10 @@ def expiry_schedule(snapshot: Snapshot, *, horizon: object = "21D",
         ``at``. ``remaining_*`` include the keys without a TTL, whose bytes
         are ``never_bytes`` on every row.
     """
+    from .on_dataset import is_dataset, expiry_schedule as on_dataset
+
+    if is_dataset(snapshot):
+        return on_dataset(expiry_schedule, snapshot, horizon=horizon, freq=freq)
     step = as_timedelta("freq", freq)
     span = as_timedelta("horizon", horizon)
     periods = math.ceil(span / step)
@@ -167,6 +175,10 @@ def never_expiring(snapshot: Snapshot) -> pd.DataFrame:
         result hash is gone, ``"(none)"`` when it has no state) and
         ``"(n/a)"`` for state and unknown keys.
     """
+    from .on_dataset import is_dataset, never_expiring as on_dataset
+
+    if is_dataset(snapshot):
+        return on_dataset(never_expiring, snapshot)
     keys = without_ttl(snapshot)
     family = keys["kind"].isin(FAMILY_KINDS).to_numpy()
     state = pd.Series(NOT_A_RESULT, index=keys.index, dtype=object)

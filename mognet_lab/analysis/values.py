@@ -83,6 +83,10 @@ def compression(snapshot: Snapshot, *,
         raw/stored ratios, ``ratio_overall`` the byte-weighted one.
     """
     groups = _check_groups(by)
+    from .on_dataset import compression as on_dataset, is_dataset
+
+    if is_dataset(snapshot):
+        return on_dataset(compression, _labelled, snapshot, groups)
     values = _labelled(snapshot)
     rows = values[groups].copy()
     rows["values"] = 1
@@ -235,6 +239,10 @@ def value_summary(snapshot: Snapshot) -> pd.DataFrame:
         raw/stored of those, NaN when none), ``memory_bytes``, ``no_ttl``
         (values without a TTL) and ``errors`` (values read with an error).
     """
+    from .on_dataset import is_dataset, value_summary as on_dataset
+
+    if is_dataset(snapshot):
+        return on_dataset(value_summary, snapshot)
     values = snapshot.values
     known = values["raw_bytes"].notna() & values["stored_bytes"].notna()
     stored, raw = memory(values, "stored_bytes"), memory(values, "raw_bytes")

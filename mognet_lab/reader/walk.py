@@ -16,6 +16,7 @@ for long, and keys gather into batches of ``batch``.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any, Iterator
 
 from ..keys import group_by_kind
@@ -41,16 +42,28 @@ class Walk:
     ``settings.overlap`` False reads each round's replies at once (for a server
     at its ``maxmemory``); otherwise the next requests are written before the
     caller decodes.
+
+    ``start`` is a SCAN cursor to begin at (0: the beginning). After each
+    batch yielded, :attr:`resume_cursor` is a cursor from which a new walk
+    misses none of the keys not yet yielded (``None``: every key was
+    yielded): the cursor after the last SCAN page whose keys have all been
+    yielded. Keys of a later page already yielded may be yielded again.
     """
 
     def __init__(self, node: Node, app: str, pattern: str, settings: ScanSettings,
-                 seen: SeenKeys, budget: int | None) -> None:
+                 seen: SeenKeys, budget: int | None, start: int = 0) -> None:
         self.node, self.app, self.pattern, self.settings = node, app, pattern, settings
         self.overlap = settings.overlap is not False
         self.seen, self.budget = seen, budget
         self.complete = True
         self._keys: list[bytes] = []
-        self._cursor: int | None = 0  # None once SCAN said it is done
+        self._cursor: int | None = start  # None once SCAN said it is done
+        self.resume_cursor: int | None = start
+        # (keys queued after a page, the cursor after it) for pages not wholly yielded,
+        # and the number of keys of each batch sent and not yet yielded.
+        self._pages: deque[tuple[int, int | None]] = deque()
+        self._sent: deque[int] = deque()
+        self._queued = self._yielded = 0
 
     def __iter__(self) -> Iterator[list[KindBatch]]:
         stream = self.node.stream()
@@ -76,6 +89,7 @@ class Walk:
                 second = self._send_second(stream, *first)
                 first = self._send_first(stream)
             if done is not None:
+                self._note_yielded()
                 yield done  # decoded while Redis answers the requests in flight
 
     def _walk_in_step(self, stream: NodeStream) -> Iterator[list[KindBatch]]:
@@ -83,7 +97,15 @@ class Walk:
         server has it, so none waits in its output buffer (counted in ``used_memory``)."""
         while (first := self._send_first(stream)) is not None:
             second, count = self._send_second(stream, *first)
-            yield second.receive(self.node, stream.read(count))
+            done = second.receive(self.node, stream.read(count))
+            self._note_yielded()
+            yield done
+
+    def _note_yielded(self) -> None:
+        """Batches are yielded in the order they were sent: advance the resume cursor."""
+        self._yielded += self._sent.popleft()
+        while self._pages and self._pages[0][0] <= self._yielded:
+            self.resume_cursor = self._pages.popleft()[1]
 
     def _send_first(self, stream: NodeStream) -> tuple[fetch.FirstRound, int, bool] | None:
         """Round one of the next batch and, while keys run short, the next SCAN page."""
@@ -91,6 +113,7 @@ class Walk:
         scanning = self._cursor is not None and len(self._keys) < self.settings.batch
         if not keys and not scanning:
             return None
+        self._sent.append(len(keys))
         first = fetch.FirstRound(group_by_kind(self.app, keys), self.settings)
         count = stream.send_grouped(first.requests)
         if scanning:
@@ -127,4 +150,7 @@ class Walk:
             raise translate_error(reply, self.node.label)
         cursor, page = reply
         self._cursor = None if int(cursor) == 0 else int(cursor)
-        self._keys.extend(self.seen.fresh(page))
+        fresh = self.seen.fresh(page)
+        self._keys.extend(fresh)
+        self._queued += len(fresh)
+        self._pages.append((self._queued, self._cursor))
