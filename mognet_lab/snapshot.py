@@ -34,6 +34,16 @@ class Provenance:
     version: str
     # Caveats about the figures (nested apps, LRU touched), one sentence each.
     warnings: tuple[str, ...] = ()
+    # A sampled scan read this fraction of the app (None: every key), chosen by
+    # sample_seed; population holds (kind, keys) of every key its walk counted.
+    sample_fraction: float | None = None
+    sample_seed: int | None = None
+    population: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def sampled(self) -> bool:
+        """Whether only a sample of the app's keys was read (figures are estimates)."""
+        return self.sample_fraction is not None
 
 
 @dataclass(frozen=True)
@@ -120,6 +130,25 @@ class Snapshot:
     @property
     def complete(self) -> bool:
         return self.provenance.complete
+
+    @property
+    def sampled(self) -> bool:
+        """Whether the scan read only a sample (``provenance.sample_fraction``)."""
+        return self.provenance.sampled
+
+    @property
+    def sample_fraction(self) -> float | None:
+        """The fraction of the app's keys a sampled scan chose (``None``: a full scan)."""
+        return self.provenance.sample_fraction
+
+    @property
+    def population(self) -> dict[str, int]:
+        """Keys of the app by kind as a sampled scan's walk counted them (exact);
+        a full scan's keys by kind."""
+        if self.provenance.sampled:
+            return dict(self.provenance.population)
+        counts = self.keys["kind"].astype(object).value_counts()
+        return {str(kind): int(n) for kind, n in counts.items()}
 
     @property
     def warnings(self) -> tuple[str, ...]:

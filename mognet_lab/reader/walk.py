@@ -12,6 +12,10 @@ its own (:class:`~mognet_lab.reader.node.NodeStream`), in this order::
 One thread does it all: no prefetch thread competing for the GIL. SCAN asks
 for small pages (``scan_count``), so no single call keeps the server busy
 for long, and keys gather into batches of ``batch``.
+
+A sampled walk (``sample``) still names every key of the app with SCAN, in
+larger pages (``sample_scan_count``), but reads only the keys its
+:class:`~.sample.KeySample` keeps, which also counts all of them by kind.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from ..raw import KindBatch
 from ..settings import ScanSettings
 from . import fetch
 from .node import Node, NodeStream
+from .sample import KeySample
 from .seen import SeenKeys
 from .translate import translate_error
 
@@ -37,6 +42,8 @@ class Walk:
     budget
         Keys left to read across nodes (``None``: all); :attr:`budget` says
         what is left afterwards.
+    sample
+        Read only the keys this sample keeps (``None``: every key).
 
     ``settings.overlap`` False reads each round's replies at once (for a server
     at its ``maxmemory``); otherwise the next requests are written before the
@@ -44,10 +51,11 @@ class Walk:
     """
 
     def __init__(self, node: Node, app: str, pattern: str, settings: ScanSettings,
-                 seen: SeenKeys, budget: int | None) -> None:
+                 seen: SeenKeys, budget: int | None, sample: KeySample | None = None) -> None:
         self.node, self.app, self.pattern, self.settings = node, app, pattern, settings
         self.overlap = settings.overlap is not False
-        self.seen, self.budget = seen, budget
+        self.seen, self.budget, self.sample = seen, budget, sample
+        self._count = settings.scan_count if sample is None else settings.sample_scan_count
         self.complete = True
         self._keys: list[bytes] = []
         self._cursor: int | None = 0  # None once SCAN said it is done
@@ -120,11 +128,12 @@ class Walk:
 
     def _send_scan(self, stream: NodeStream) -> None:
         stream.send_commands([(b"SCAN", self._cursor, b"MATCH", self.pattern, b"COUNT",
-                               self.settings.scan_count)])
+                               self._count)])
 
     def _receive_scan(self, reply: Any) -> None:
         if isinstance(reply, Exception):
             raise translate_error(reply, self.node.label)
         cursor, page = reply
         self._cursor = None if int(cursor) == 0 else int(cursor)
-        self._keys.extend(self.seen.fresh(page))
+        fresh = self.seen.fresh(page)
+        self._keys.extend(fresh if self.sample is None else self.sample.keep(fresh))

@@ -1,0 +1,207 @@
+"""Every estimate mognet_lab gives, and its 95% interval, from one place.
+
+Two kinds of sample reach this module.
+
+**A sampled scan** (``scan(sample=f)``) reads the keys whose owner id hashes
+below ``f`` (:mod:`mognet_lab.reader.sample`), and its walk counts every key
+of the app by kind, exactly. Totals are estimated per *stratum* (a key kind;
+result families count as one stratum, the results') with the **ratio
+estimator with the exact population count**: a stratum of ``N`` keys of
+which ``n`` were read contributes ``N / n`` times the sum over those ``n``
+(each row's ``weight``). Given ``n``, a hash sample is a simple random sample
+of the stratum, so the variance of a *domain* total (a group: a state, a TTL
+bucket) is the textbook formula with the finite-population correction::
+
+    Var(Y_hat) = N**2 * (1 - n / N) / n * s**2
+
+where ``s**2`` is the sample variance over all ``n`` rows of ``y`` inside the
+domain and 0 outside it; strata add up. The normal interval
+``Y_hat +- 1.96 * sqrt(Var)`` undercovers a domain seen in only a few rows
+(or none: keys without a TTL are often rare), so each domain's interval is
+widened to hold also the **Wilson score interval** of its share of the
+stratum (times ``N``, with the same finite-population correction) times the
+mean ``y`` of its rows (of the stratum's rows where none was read). The
+lower bound is never below what the sample itself saw, which is certain.
+
+**The pre-flight** (:class:`Estimate`) walks SCAN for a moment: the keys it
+named are a hash sample of the db, of which ``DBSIZE`` (exact) is known, so
+the app's keys are the ratio estimate ``DBSIZE * m / e`` (``m`` of the app
+among ``e`` named), with the Wilson interval of the share ``m / e``.
+
+Costs are derived from the benchmark (bench/README.md, 1M results, 2.07M
+keys on a 2-core machine): a full scan reads :data:`SCAN_KEYS_PER_S` keys a
+second and peaks at :data:`CLIENT_BYTES_PER_KEY` of client memory per key
+(1,837 MiB peak RSS for 2,074,019 keys); a sampled walk names keys at about
+:data:`WALK_KEYS_PER_S` a second besides reading its sample at the full rate.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["CLIENT_BYTES_PER_KEY", "SCAN_KEYS_PER_S", "WALK_KEYS_PER_S", "Z95",
+           "estimate_totals", "interval_columns", "sample_label", "share_estimate", "wilson"]
+
+Z95 = 1.959964
+SCAN_KEYS_PER_S = 30_000.0
+CLIENT_BYTES_PER_KEY = 900.0
+WALK_KEYS_PER_S = 500_000.0
+
+
+def wilson(hits: np.ndarray | float, trials: np.ndarray | float, *,
+           read_share: np.ndarray | float = 0.0, z: float = Z95
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of a proportion ``hits / trials`` (arrays or numbers).
+
+    ``read_share`` (``n / N``) applies the finite-population correction: the
+    interval closes as the sample becomes the whole population. ``trials`` of 0
+    gives ``[0, 1]``.
+    """
+    hits, trials = np.asarray(hits, dtype=float), np.asarray(trials, dtype=float)
+    zc = z * np.sqrt(np.clip(1.0 - np.asarray(read_share, dtype=float), 0.0, 1.0))
+    safe = np.where(trials > 0, trials, 1.0)
+    p = hits / safe
+    denominator = 1 + zc ** 2 / safe
+    centre = (p + zc ** 2 / (2 * safe)) / denominator
+    spread = zc * np.sqrt(p * (1 - p) / safe + zc ** 2 / (4 * safe ** 2)) / denominator
+    low = np.where(trials > 0, np.clip(centre - spread, 0, 1), 0.0)
+    high = np.where(trials > 0, np.clip(centre + spread, 0, 1), 1.0)
+    return low, high
+
+
+def interval_columns(column: str) -> tuple[str, str]:
+    """The names of an estimated column's bounds: ``X_low``, ``X_high``."""
+    return f"{column}_low", f"{column}_high"
+
+
+def sample_label(fraction: float | None) -> str:
+    """``"estimated from a 1% sample"`` (``""`` for a full scan): the views' one wording."""
+    if fraction is None:
+        return ""
+    percent = fraction * 100
+    text = f"{percent:.0f}" if percent >= 1 and float(percent).is_integer() else f"{percent:.3g}"
+    return f"estimated from a {text}% sample"
+
+
+def estimate_totals(rows: pd.DataFrame, by: Sequence[str], sums: Sequence[str], *,
+                    stratum: str, sizes: Mapping[object, float], read: Mapping[object, int],
+                    cells: pd.DataFrame | None = None, whole_strata: bool = False
+                    ) -> pd.DataFrame:
+    """Estimated totals of ``sums`` per group of ``by``, each with ``_low``/``_high``.
+
+    Parameters
+    ----------
+    rows
+        One row per sampled unit (a key, or a result family): the ``by``
+        labels, its ``stratum`` and the amounts to add up (``>= 0``).
+    sizes, read
+        Per stratum: units in the population (``N``, exact) and units read (``n``).
+    cells
+        ``(by..., stratum)`` pairs to report even where no row was read (an
+        estimate of 0 whose upper bound says how many could have been missed).
+    whole_strata
+        Each group is a whole stratum (``by`` is the stratum): its count is
+        exact, so no interval of a share applies.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``[*by, X, X_low, X_high for X in sums]`` (floats), one row per group.
+    """
+    by, sums = list(by), list(sums)
+    squares = rows[sums].astype("float64") ** 2
+    frame = rows[[*by, stratum]].assign(**{s: rows[s].astype("float64") for s in sums},
+                                        **{f"{s}__sq": squares[s] for s in sums}, __n=1)
+    grouped = frame.groupby([*by, stratum], observed=True, dropna=False, sort=False)
+    cell = grouped[[*sums, *(f"{s}__sq" for s in sums), "__n"]].sum().reset_index()
+    if cells is not None and len(cells):
+        cell = _with_cells(cell, cells, [*by, stratum])
+    big_n = cell[stratum].map(lambda h: float(sizes.get(h, 0))).to_numpy(dtype=float)
+    small_n = cell[stratum].map(lambda h: float(read.get(h, 0))).to_numpy(dtype=float)
+    means = _stratum_means(rows, stratum, sums)
+    out = cell[by].copy()
+    for column in sums:
+        estimate, low, high = _cell_bounds(cell, column, big_n, small_n, whole_strata,
+                                           cell[stratum].map(means[column]).fillna(
+                                               means[column].mean() if len(means) else 0.0
+                                           ).to_numpy(dtype=float))
+        out[column], out[f"{column}__low"], out[f"{column}__high"] = estimate, low, high
+        out[f"{column}__var"] = _variance(cell, column, big_n, small_n)
+        out[f"{column}__seen"] = cell[column].to_numpy(dtype=float)
+    return _combine(out, by, sums)
+
+
+def _with_cells(cell: pd.DataFrame, cells: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    wanted = cells[keys].astype(object)
+    have = cell[keys].astype(object)
+    merged = wanted.merge(have.assign(__have=True), on=keys, how="left")
+    missing = wanted[merged["__have"].isna().to_numpy()]
+    if missing.empty:
+        return cell
+    zeros = missing.assign(**{c: 0.0 for c in cell.columns if c not in keys})
+    return pd.concat([cell.astype({k: object for k in keys}), zeros], ignore_index=True)
+
+
+def _stratum_means(rows: pd.DataFrame, stratum: str, sums: list[str]) -> pd.DataFrame:
+    """Mean amount per row of each stratum: the size of a unit a sample may have missed."""
+    return rows.groupby(stratum, observed=True, dropna=False)[sums].mean().astype("float64")
+
+
+def _variance(cell: pd.DataFrame, column: str, big_n: np.ndarray,
+              small_n: np.ndarray) -> np.ndarray:
+    total, squares = cell[column].to_numpy(dtype=float), cell[f"{column}__sq"].to_numpy(dtype=float)
+    n = np.where(small_n > 0, small_n, 1.0)
+    spread = np.where(small_n > 1, (squares - total ** 2 / n) / np.maximum(small_n - 1, 1), 0.0)
+    fpc = np.clip(1 - small_n / np.where(big_n > 0, big_n, 1.0), 0.0, 1.0)
+    return big_n ** 2 * fpc / n * np.clip(spread, 0.0, None)
+
+
+def _cell_bounds(cell: pd.DataFrame, column: str, big_n: np.ndarray, small_n: np.ndarray,
+                 whole_strata: bool, stratum_mean: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Point estimate and the share-based bounds of each (group, stratum) cell."""
+    total = cell[column].to_numpy(dtype=float)
+    ratio = np.where(small_n > 0, big_n / np.where(small_n > 0, small_n, 1.0), 0.0)
+    estimate = ratio * total
+    if whole_strata:
+        return estimate, estimate, estimate
+    hits = cell["__n"].to_numpy(dtype=float)
+    share_low, share_high = wilson(hits, small_n,
+                                   read_share=small_n / np.where(big_n > 0, big_n, 1.0))
+    unit = np.where(hits > 0, total / np.where(hits > 0, hits, 1.0), stratum_mean)
+    return estimate, big_n * share_low * unit, big_n * share_high * unit
+
+
+def _combine(out: pd.DataFrame, by: list[str], sums: list[str]) -> pd.DataFrame:
+    """Add each group's strata up; the interval is the wider of the normal one and the
+    share-based one, never below what the sample saw."""
+    parts = [c for s in sums for c in (s, f"{s}__low", f"{s}__high", f"{s}__var", f"{s}__seen")]
+    summed = out.groupby(by, observed=True, dropna=False, sort=False)[parts].sum().reset_index()
+    result = summed[by].copy()
+    for column in sums:
+        estimate = summed[column].to_numpy(dtype=float)
+        spread = Z95 * np.sqrt(summed[f"{column}__var"].to_numpy(dtype=float))
+        seen = summed[f"{column}__seen"].to_numpy(dtype=float)
+        low = np.minimum(estimate - spread, summed[f"{column}__low"].to_numpy(dtype=float))
+        high = np.maximum(estimate + spread, summed[f"{column}__high"].to_numpy(dtype=float))
+        low_name, high_name = interval_columns(column)
+        result[column] = estimate
+        result[low_name] = np.maximum(low, seen)
+        result[high_name] = np.maximum(high, estimate)
+    return result
+
+
+def share_estimate(hits: int, named: int, population: int) -> tuple[float, float, float]:
+    """Ratio estimate of the keys of a kind in a db of ``population`` keys (exact), from
+    ``hits`` of them among ``named`` keys of a hash sample, with its Wilson interval."""
+    if named <= 0:
+        return math.nan, 0.0, float(population)
+    if named >= population:
+        return float(hits), float(hits), float(hits)
+    low, high = wilson(hits, named, read_share=named / population)
+    return (population * hits / named, max(float(hits), population * float(low)),
+            max(float(hits), population * float(high)))

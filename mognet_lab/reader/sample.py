@@ -1,0 +1,103 @@
+"""Which keys a sampled scan reads: a hash of each key's owner id, and counts of all.
+
+A result and the keys that hang off it (``/value``, ``/children``,
+``/metadata``) share the result's id, so hashing that id keeps or drops the
+whole family together and joins stay intact; a state hash is chosen by its
+request id, any other key by its own name. The hash is CRC-32 (C code,
+the same on every machine and in every process, unlike Python's salted
+``hash()``), mixed with the seed and finished with MurmurHash3's ``fmix32``
+(vectorised in NumPy) so that every seed draws a fresh, unrelated sample:
+the same ids are chosen on every day and every node, so two sampled
+snapshots of one app can be compared.
+
+Every key SCAN names is counted by kind (the population), sampled or not:
+those exact counts are what the estimates scale up to.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from typing import Sequence
+
+import numpy as np
+
+from ..keys import KEY_KINDS, KIND_STATE, KIND_UNKNOWN, app_prefix
+
+__all__ = ["KeySample", "sample_hashes"]
+
+_UUID = rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+# The grammar of keys.parse_key, with the id to hash as one group.
+_GRAMMAR = re.compile(rb"result\.(" + _UUID + rb")(/value|/children|/metadata)?\Z"
+                      rb"|state\.(.+)\Z", re.DOTALL)
+_FAMILY = {None: "result", b"/value": "value", b"/children": "children",
+           b"/metadata": "metadata"}
+_SCALE = float(1 << 32)
+
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's finaliser: every input bit flips each output bit with p ~ 1/2."""
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))
+
+
+def _seed_word(seed: int) -> np.uint32:
+    return np.uint32(zlib.crc32(seed.to_bytes(8, "little")) ^ 0x9E3779B9)
+
+
+def sample_hashes(ids: Sequence[bytes], seed: int) -> np.ndarray:
+    """Uniform 32-bit hashes of ``ids`` under ``seed`` (``uint32``), the sample's order.
+
+    An id is kept by a sample of fraction ``f`` when its hash is below ``f * 2**32``.
+    """
+    crc = zlib.crc32
+    raw = np.fromiter((crc(i) for i in ids), dtype=np.uint32, count=len(ids))
+    with np.errstate(over="ignore"):
+        return _fmix32(raw ^ _seed_word(seed))
+
+
+class KeySample:
+    """Keep a ``fraction`` of an app's keys, whole result families together.
+
+    Attributes
+    ----------
+    population
+        Keys offered to :meth:`keep` so far, by kind (``keys.KEY_KINDS``).
+    """
+
+    def __init__(self, app: str, fraction: float, seed: int) -> None:
+        self.fraction, self.seed = float(fraction), seed
+        self._prefix = app_prefix(app).encode("utf-8", "surrogateescape")
+        self._threshold = min(int(fraction * _SCALE), 1 << 32)
+        self.population = dict.fromkeys(KEY_KINDS, 0)
+
+    def keep(self, keys: Sequence[bytes]) -> list[bytes]:
+        """The keys of the sample among ``keys`` (each counted in :attr:`population`)."""
+        if not keys:
+            return []
+        ids = self._owner_ids(keys)
+        chosen = sample_hashes(ids, self.seed) < self._threshold
+        return [keys[i] for i in np.flatnonzero(chosen).tolist()]
+
+    def _owner_ids(self, keys: Sequence[bytes]) -> list[bytes]:
+        """Each key's result id, request id or (unknown keys) the key; counts kinds."""
+        prefix, start, match = self._prefix, len(self._prefix), _GRAMMAR.match
+        counts = self.population
+        ids: list[bytes] = []
+        for key in keys:
+            found = match(key, start) if key.startswith(prefix) else None
+            if found is None:
+                counts[KIND_UNKNOWN] += 1
+                ids.append(key)
+                continue
+            result_id, sub, state_id = found.groups()
+            if state_id is not None:
+                counts[KIND_STATE] += 1
+                ids.append(state_id)
+            else:
+                counts[_FAMILY[sub]] += 1
+                ids.append(result_id)
+        return ids
