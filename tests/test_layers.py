@@ -50,6 +50,9 @@ DOORWAYS = {
     ("lab", "display.value", "value"),
     # Lab.scan attaches the warnings a pure analysis judges from the scan's frames.
     ("lab", "analysis", "scan"),
+    # Lab.estimate shows the pre-flight as an analysis.preflight.Estimate, and the guard
+    # of a full scan judges it there (the estimators live in analysis.estimate).
+    ("lab", "analysis", "estimate"), ("lab", "analysis", "_guard"),
 }
 
 
@@ -212,7 +215,7 @@ PUBLIC = {
     "mognet_lab": [
         "AccessDenied", "AppNotFound", "BadOption", "Comparison", "EmbeddedRedisError",
         "FRAME_NAMES", "InvalidURL", "Lab", "MognetLabError", "NotReadOnly", "Provenance",
-        "RedisUnavailable", "SCHEMAS", "ScanSettings", "ScanWarning", "Snapshot", "TLSFailed",
+        "RedisUnavailable", "SCHEMAS", "ScanSettings", "ScanTooLarge", "ScanWarning", "Snapshot", "TLSFailed",
         "__version__",
         "compare", "connect", "discover_apps"],
     "mognet_lab.analysis": [

@@ -38,13 +38,17 @@ second and peaks at :data:`CLIENT_BYTES_PER_KEY` of client memory per key
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["CLIENT_BYTES_PER_KEY", "SCAN_KEYS_PER_S", "WALK_KEYS_PER_S", "Z95",
-           "estimate_totals", "interval_columns", "sample_label", "share_estimate", "wilson"]
+if TYPE_CHECKING:
+    from ..snapshot import Snapshot
+
+__all__ = ["CLIENT_BYTES_PER_KEY", "FAMILY", "SCAN_KEYS_PER_S", "WALK_KEYS_PER_S", "Z95",
+           "estimate_families", "estimate_keys", "estimate_total", "estimate_totals",
+           "family_strata", "key_strata", "interval_columns", "sample_label", "share_estimate", "wilson"]
 
 Z95 = 1.959964
 SCAN_KEYS_PER_S = 30_000.0
@@ -89,8 +93,8 @@ def sample_label(fraction: float | None) -> str:
 
 def estimate_totals(rows: pd.DataFrame, by: Sequence[str], sums: Sequence[str], *,
                     stratum: str, sizes: Mapping[object, float], read: Mapping[object, int],
-                    cells: pd.DataFrame | None = None, whole_strata: bool = False
-                    ) -> pd.DataFrame:
+                    cells: pd.DataFrame | None = None, whole_strata: bool = False,
+                    means: pd.DataFrame | None = None) -> pd.DataFrame:
     """Estimated totals of ``sums`` per group of ``by``, each with ``_low``/``_high``.
 
     Parameters
@@ -106,6 +110,9 @@ def estimate_totals(rows: pd.DataFrame, by: Sequence[str], sums: Sequence[str], 
     whole_strata
         Each group is a whole stratum (``by`` is the stratum): its count is
         exact, so no interval of a share applies.
+    means
+        Mean amount of a unit per stratum (index) and column, for cells where no
+        row was read (default: the rows' own means).
 
     Returns
     -------
@@ -113,16 +120,20 @@ def estimate_totals(rows: pd.DataFrame, by: Sequence[str], sums: Sequence[str], 
         ``[*by, X, X_low, X_high for X in sums]`` (floats), one row per group.
     """
     by, sums = list(by), list(sums)
-    squares = rows[sums].astype("float64") ** 2
-    frame = rows[[*by, stratum]].assign(**{s: rows[s].astype("float64") for s in sums},
-                                        **{f"{s}__sq": squares[s] for s in sums}, __n=1)
+    amounts = rows[sums].astype("float64")
+    frame = rows[[*by, stratum]].assign(**{s: amounts[s] for s in sums},
+                                        **{f"{s}__sq": amounts[s] ** 2 for s in sums},
+                                        **{f"{s}__nz": (amounts[s] != 0).astype(float)
+                                           for s in sums})
     grouped = frame.groupby([*by, stratum], observed=True, dropna=False, sort=False)
-    cell = grouped[[*sums, *(f"{s}__sq" for s in sums), "__n"]].sum().reset_index()
+    extra = [f"{s}__{part}" for s in sums for part in ("sq", "nz")]
+    cell = grouped[[*sums, *extra]].sum().reset_index()
     if cells is not None and len(cells):
         cell = _with_cells(cell, cells, [*by, stratum])
     big_n = cell[stratum].map(lambda h: float(sizes.get(h, 0))).to_numpy(dtype=float)
     small_n = cell[stratum].map(lambda h: float(read.get(h, 0))).to_numpy(dtype=float)
-    means = _stratum_means(rows, stratum, sums)
+    if means is None:
+        means = _stratum_means(rows, stratum, sums)
     out = cell[by].copy()
     for column in sums:
         estimate, low, high = _cell_bounds(cell, column, big_n, small_n, whole_strata,
@@ -147,8 +158,15 @@ def _with_cells(cell: pd.DataFrame, cells: pd.DataFrame, keys: list[str]) -> pd.
 
 
 def _stratum_means(rows: pd.DataFrame, stratum: str, sums: list[str]) -> pd.DataFrame:
-    """Mean amount per row of each stratum: the size of a unit a sample may have missed."""
-    return rows.groupby(stratum, observed=True, dropna=False)[sums].mean().astype("float64")
+    """Mean non-zero amount per row of each stratum: the size of a unit a sample may have
+    missed (1 for a column of counts none of whose rows is non-zero)."""
+    amounts = rows[sums].astype("float64")
+    means = amounts.where(amounts != 0).groupby(rows[stratum], observed=True,
+                                                dropna=False).mean()
+    for column in sums:
+        fallback = amounts[column][amounts[column] != 0].mean()
+        means[column] = means[column].fillna(1.0 if pd.isna(fallback) else fallback)
+    return means
 
 
 def _variance(cell: pd.DataFrame, column: str, big_n: np.ndarray,
@@ -167,13 +185,14 @@ def _cell_bounds(cell: pd.DataFrame, column: str, big_n: np.ndarray, small_n: np
     total = cell[column].to_numpy(dtype=float)
     ratio = np.where(small_n > 0, big_n / np.where(small_n > 0, small_n, 1.0), 0.0)
     estimate = ratio * total
-    if whole_strata:
-        return estimate, estimate, estimate
-    hits = cell["__n"].to_numpy(dtype=float)
+    hits = cell[f"{column}__nz"].to_numpy(dtype=float)
     share_low, share_high = wilson(hits, small_n,
                                    read_share=small_n / np.where(big_n > 0, big_n, 1.0))
     unit = np.where(hits > 0, total / np.where(hits > 0, hits, 1.0), stratum_mean)
-    return estimate, big_n * share_low * unit, big_n * share_high * unit
+    low, high = big_n * share_low * unit, big_n * share_high * unit
+    if whole_strata:  # a whole stratum read in part: only its amounts are uncertain
+        low, high = np.where(small_n > 0, estimate, low), np.where(small_n > 0, estimate, high)
+    return estimate, low, high
 
 
 def _combine(out: pd.DataFrame, by: list[str], sums: list[str]) -> pd.DataFrame:
@@ -205,3 +224,72 @@ def share_estimate(hits: int, named: int, population: int) -> tuple[float, float
     low, high = wilson(hits, named, read_share=named / population)
     return (population * hits / named, max(float(hits), population * float(low)),
             max(float(hits), population * float(high)))
+
+
+# -- the strata of a sampled snapshot --------------------------------------------------
+FAMILY = "(family)"
+
+
+def key_strata(snapshot: Snapshot) -> tuple[dict[object, float], dict[object, int]]:
+    """Per key kind: keys the walk counted (``N``) and keys read (``n``)."""
+    read = snapshot.keys["kind"].astype(object).value_counts()
+    return ({kind: float(n) for kind, n in snapshot.population.items()},
+            {kind: int(n) for kind, n in read.items()})
+
+
+def family_strata(snapshot: Snapshot, units: int
+                  ) -> tuple[dict[object, float], dict[object, int]]:
+    """Result families as one stratum: ``units`` read, standing for as many more as
+    the result hashes counted over those read (the results' ratio estimator)."""
+    counted = snapshot.population.get("result", 0)
+    read = len(snapshot.results)
+    ratio = counted / read if read else 1 / (snapshot.sample_fraction or 1.0)
+    return {FAMILY: ratio * units}, {FAMILY: units}
+
+
+def estimate_keys(snapshot: Snapshot, rows: pd.DataFrame, by: Sequence[str],
+                  sums: Sequence[str], *, every: Sequence[Sequence[object]] | None = None,
+                  kinds: Sequence[str] | None = None, whole_strata: bool = False
+                  ) -> pd.DataFrame:
+    """:func:`estimate_totals` of rows that are keys (``rows`` holds a ``kind``).
+
+    ``every``: groups (tuples of ``by`` labels) to report in each of ``kinds``
+    (default: every kind the walk counted), zeros included.
+    """
+    sizes, read = key_strata(snapshot)
+    rows = rows.assign(__stratum=rows["kind"].astype(object))
+    keys = snapshot.keys
+    size = keys["memory_bytes"].astype("float64").fillna(0).groupby(
+        keys["kind"].astype(object)).mean()
+    means = _stratum_means(rows, "__stratum", list(sums)).reindex(size.index)
+    for column in sums:  # a kind none of whose rows is here: a typical key of the kind
+        means[column] = 1.0 if column == "keys" else means[column].fillna(size)
+    cells = None
+    if every is not None:
+        kinds = [kind for kind, n in sizes.items() if n and (kinds is None or kind in kinds)]
+        cells = pd.DataFrame([(*group, kind) for group in every for kind in kinds],
+                             columns=[*by, "__stratum"])
+        if "kind" in by:  # a group naming a kind comes from that kind only
+            cells = cells[cells["kind"] == cells["__stratum"]]
+    return estimate_totals(rows, by, sums, stratum="__stratum", sizes=sizes, read=read,
+                           cells=cells, whole_strata=whole_strata, means=means)
+
+
+def estimate_families(snapshot: Snapshot, rows: pd.DataFrame, by: Sequence[str],
+                      sums: Sequence[str]) -> pd.DataFrame:
+    """:func:`estimate_totals` of rows that are result families (or results)."""
+    sizes, read = family_strata(snapshot, len(rows))
+    return estimate_totals(rows.assign(__stratum=FAMILY), by, sums, stratum="__stratum",
+                           sizes=sizes, read=read)
+
+
+def estimate_total(snapshot: Snapshot, rows: pd.DataFrame, sums: Sequence[str], *,
+                   kinds: Sequence[str] | None = None, whole: bool = False
+                   ) -> dict[str, float]:
+    """One total over key rows (of ``kinds``; default: any), each of ``sums`` with
+    ``_low``/``_high``: a dict. ``whole``: the rows are every key of their kinds."""
+    out = estimate_keys(snapshot, rows.assign(__all=0), ["__all"], sums, every=[(0,)],
+                        kinds=kinds, whole_strata=whole)
+    row = out.iloc[0] if len(out) else None
+    names = [n for s in sums for n in (s, *interval_columns(s))]
+    return {n: float(row[n]) if row is not None else 0.0 for n in names}
