@@ -16,6 +16,7 @@ from .errors import (
     InvalidURL,
     MognetLabError,
     RedisUnavailable,
+    ScanTooLarge,
     ScanWarning,
 )
 from .urls import censor_text
@@ -34,19 +35,22 @@ EXIT_CODES = {
     "unreachable": 3,    # Redis unreachable, TLS failure
     "denied": 4,         # wrong password, ACL denial
     "no_app": 5,         # the app has no keys in this Redis
+    "too_large": 8,      # the pre-flight expects a full scan past the guard (no --full)
 }
 _EPILOG = """\
 examples:
   mognet-lab demo                                  scan a built-in demo (no Redis needed)
   mognet-lab apps redis://localhost:6379/0         which Mognet apps live there
   mognet-lab scan redis://localhost:6379/0 --app my_app
+  mognet-lab scan redis://localhost:6379/0 --app my_app --estimate     a pre-flight, seconds
+  mognet-lab scan redis://localhost:6379/0 --app my_app --sample 0.01  a 1% sample, estimates
   mognet-lab scan rediss://:PASSWORD@host:6380/0 --app my_app --frame values -o values.parquet
   mognet-lab report redis://localhost:6379/0 --app my_app -o report.html --redact
   mognet-lab report --snapshot monday.mognetlab -o report.md
   mognet-lab compare monday.mognetlab tuesday.mognetlab -o deltas.csv
 
 exit codes: 0 ok, 1 error, 2 usage, 3 Redis unreachable / TLS, 4 access denied,
-5 app not found. mognet_lab only ever reads: it never writes, deletes or expires a key.
+5 app not found, 8 scan too large (use --sample F or --full). mognet_lab only ever reads: it never writes, deletes or expires a key.
 """
 
 
@@ -74,6 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--save", metavar="DIR",
                       help="also save the whole snapshot (Parquet) for `report --snapshot` "
                            "and `compare`")
+    scan.add_argument("--estimate", action="store_true",
+                      help="only the pre-flight: the app's keys (with an interval), a scan's "
+                           "expected time and memory, the db's keys and TTLs (seconds)")
     _scan_options(scan)
 
     _report_parser(commands)
@@ -112,6 +119,13 @@ def _report_parser(commands: argparse._SubParsersAction) -> None:
 def _scan_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=1000, help="keys per round trip (1000)")
     parser.add_argument("--limit", type=int, help="stop after this many keys")
+    parser.add_argument("--sample", type=float, metavar="F",
+                        help="read only this fraction of the app (e.g. 0.01); totals become "
+                             "estimates with 95%% intervals")
+    parser.add_argument("--sample-seed", type=int, metavar="N",
+                        help="another seed draws another sample (default 0)")
+    parser.add_argument("--full", action="store_true",
+                        help="scan everything even when the pre-flight expects a long scan")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -133,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _exit_code(exc: MognetLabError) -> int:
-    for kind, name in ((AppNotFound, "no_app"), (AccessDenied, "denied"),
+    for kind, name in ((ScanTooLarge, "too_large"), (AppNotFound, "no_app"), (AccessDenied, "denied"),
                        (RedisUnavailable, "unreachable"), (InvalidURL, "usage"),
                        (BadOption, "usage")):
         if isinstance(exc, kind):
@@ -167,6 +181,9 @@ def _scan(args: argparse.Namespace) -> int:
     from .views import summary_text
 
     with connect(args.url, app=args.app) as lab:
+        if args.estimate:
+            print(repr(lab.estimate()))
+            return 0
         snapshot = _scan_quietly(lab, args)
     if args.save:
         print(f"saved the snapshot to {snapshot.save(args.save)}", file=sys.stderr)
@@ -193,7 +210,8 @@ def _scan_quietly(lab: Lab, args: argparse.Namespace) -> Snapshot:
     ``warnings`` output)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ScanWarning)
-        snapshot = lab.scan(progress=not args.no_progress, limit=args.limit, batch=args.batch)
+        snapshot = lab.scan(progress=not args.no_progress, limit=args.limit, batch=args.batch,
+                            sample=args.sample, sample_seed=args.sample_seed, full=args.full)
     for text in snapshot.warnings:
         print(f"mognet-lab: warning: {censor_text(text)}", file=sys.stderr)
     return snapshot

@@ -208,10 +208,15 @@ def _combine(out: pd.DataFrame, by: list[str], sums: list[str]) -> pd.DataFrame:
         low = np.minimum(estimate - spread, summed[f"{column}__low"].to_numpy(dtype=float))
         high = np.maximum(estimate + spread, summed[f"{column}__high"].to_numpy(dtype=float))
         low_name, high_name = interval_columns(column)
-        result[column] = estimate
-        result[low_name] = np.maximum(low, seen)
-        result[high_name] = np.maximum(high, estimate)
+        # Keys and bytes come whole: the estimate rounds, the interval rounds outwards.
+        result[column] = _whole(np.round(estimate))
+        result[low_name] = _whole(np.floor(np.maximum(low, seen)))
+        result[high_name] = _whole(np.ceil(np.maximum(high, estimate)))
     return result
+
+
+def _whole(values: np.ndarray) -> np.ndarray:
+    return values.astype("int64") if np.isfinite(values).all() else values
 
 
 def share_estimate(hits: int, named: int, population: int) -> tuple[float, float, float]:

@@ -165,7 +165,7 @@ def _estimated(snapshot: Snapshot, by: str) -> pd.DataFrame:
                                 whole_strata=True)
         counted = grouped["kind"].map(snapshot.population).astype("float64")
         for column in ("keys", "keys_low", "keys_high"):  # the walk counted them all
-            grouped[column] = counted.fillna(grouped[column])
+            grouped[column] = counted.fillna(grouped[column]).astype("int64")
     else:
         families = result_families(snapshot)
         grouped = estimate_families(snapshot, families, [by], ["results", "keys", "bytes"])
