@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CLIENT_BYTES_PER_KEY", "FAMILY", "SCAN_KEYS_PER_S", "WALK_KEYS_PER_S", "Z95",
            "estimate_families", "estimate_keys", "estimate_total", "estimate_totals",
-           "family_strata", "key_strata", "interval_columns", "sample_label", "share_estimate", "wilson"]
+           "family_strata", "key_strata", "scale_seen", "interval_columns", "sample_label", "share_estimate", "wilson"]
 
 Z95 = 1.959964
 SCAN_KEYS_PER_S = 30_000.0
@@ -298,3 +298,23 @@ def estimate_total(snapshot: Snapshot, rows: pd.DataFrame, sums: Sequence[str], 
     row = out.iloc[0] if len(out) else None
     names = [n for s in sums for n in (s, *interval_columns(s))]
     return {n: float(row[n]) if row is not None else 0.0 for n in names}
+
+
+def scale_seen(snapshot: Snapshot, keys: int, size: int) -> dict[str, float]:
+    """``keys`` keys of ``size`` bytes seen in a sampled snapshot, scaled up to the app.
+
+    The keys' share of every key read gets its Wilson interval (a finding's
+    keys are of any kind, so the whole app is one stratum here); the bytes
+    follow at the seen keys' mean size.
+    """
+    counted, read = float(sum(snapshot.population.values())), len(snapshot.keys)
+    if not read or not counted:
+        return {"keys": keys, "keys_low": keys, "keys_high": keys, "bytes": size,
+                "bytes_low": size, "bytes_high": size}
+    share_low, share_high = wilson(keys, read, read_share=min(read / counted, 1.0))
+    unit = size / keys if keys else 0.0
+    low, high = max(keys, counted * float(share_low)), max(keys, counted * float(share_high))
+    estimate = counted * keys / read
+    return {"keys": round(estimate), "keys_low": math.floor(low), "keys_high": math.ceil(high),
+            "bytes": round(estimate * unit), "bytes_low": max(size, math.floor(low * unit)),
+            "bytes_high": math.ceil(high * unit)}
