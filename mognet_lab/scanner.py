@@ -41,7 +41,7 @@ class _Reading:
         self.warnings: list[str] = []
         # One sample for every node: a key found on two nodes is counted once.
         self.sample = None if settings.sample is None else \
-            KeySample(app, settings.sample, settings.sample_seed)
+            KeySample(app, settings.sample, settings.sample_seed, shared=len(nodes) > 1)
 
     def __iter__(self) -> Iterator[list[KindBatch]]:
         seen = SeenKeys()  # shared: a key seen on two nodes counts once

@@ -107,7 +107,7 @@ class ScanSettings:
     overlap: bool | None = None
     sample: float | None = None
     sample_seed: int = 0
-    sample_scan_count: int = 2000
+    sample_scan_count: int = 1000
     guard_seconds: float = 300.0
     guard_bytes: int = 4 << 30
 

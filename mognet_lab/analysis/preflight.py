@@ -86,9 +86,11 @@ class Estimate:
         return tuple(k * CLIENT_BYTES_PER_KEY for k in self.app_keys)  # type: ignore[return-value]
 
     def sampled_seconds(self, fraction: float) -> float:
-        """Expected time of a sampled scan: the walk names every key, reads ``fraction``."""
+        """Expected time of a sampled scan: SCAN names every key of the db (MATCH filters
+        on the server), the scan reads ``fraction`` of the app's."""
         keys = self.app_keys[0]
-        return keys / WALK_KEYS_PER_S + fraction * keys / SCAN_KEYS_PER_S
+        named = max(self.db_keys or 0, keys)
+        return named / WALK_KEYS_PER_S + fraction * keys / SCAN_KEYS_PER_S
 
     @property
     def on_primary(self) -> bool:

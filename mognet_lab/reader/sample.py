@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections import Counter
 from typing import Sequence
 
 import numpy as np
@@ -33,6 +34,24 @@ _GRAMMAR = re.compile(rb"result\.(" + _UUID + rb")(/value|/children|/metadata)?\
 _FAMILY = {None: "result", b"/value": "value", b"/children": "children",
            b"/metadata": "metadata"}
 _SCALE = float(1 << 32)
+_SUBKINDS = {b"": "result", b"/value": "value", b"/children": "children",
+             b"/metadata": "metadata"}
+_HEX = b"0123456789abcdef-"
+_FAMILY = {None: "result", b"/value": "value", b"/children": "children",
+           b"/metadata": "metadata"}
+_SCALE = float(1 << 32)
+# One line of a joined page: (result id, sub-kind or "", "state" or "", request id).
+_LINE = (rb"(?:result\.(" + _UUID + rb")(/value|/children|/metadata|)"
+         rb"|(state)\.(.+))$")
+_TAGS = {b"": "result", b"/value": "value", b"/children": "children",
+         b"/metadata": "metadata", b"state": KIND_STATE}
+
+
+def _valid_uuids(joined: bytes, count: int) -> bool:
+    """Whether ``joined`` is ``count`` canonical lowercase UUIDs, 36 bytes each."""
+    return (len(joined) == 36 * count and not joined.translate(None, _HEX)
+            and joined.count(b"-") == 4 * count
+            and all(joined[at::36] == b"-" * count for at in (8, 13, 18, 23)))
 
 
 def _fmix32(h: np.ndarray) -> np.ndarray:
@@ -54,7 +73,7 @@ def sample_hashes(ids: Sequence[bytes], seed: int) -> np.ndarray:
     An id is kept by a sample of fraction ``f`` when its hash is below ``f * 2**32``.
     """
     crc = zlib.crc32
-    raw = np.fromiter((crc(i) for i in ids), dtype=np.uint32, count=len(ids))
+    raw = np.fromiter(map(crc, ids), dtype=np.uint32, count=len(ids))
     with np.errstate(over="ignore"):
         return _fmix32(raw ^ _seed_word(seed))
 
@@ -66,10 +85,16 @@ class KeySample:
     ----------
     population
         Keys offered to :meth:`keep` so far, by kind (``keys.KEY_KINDS``).
+    shared
+        Whether keys repeat across the nodes walked (then the walk counts a
+        key once however many nodes hold it, at some cost per key).
     """
 
-    def __init__(self, app: str, fraction: float, seed: int) -> None:
+    def __init__(self, app: str, fraction: float, seed: int, *, shared: bool = False) -> None:
         self.fraction, self.seed = float(fraction), seed
+        # Several nodes read as one keyspace may hold the same key: then every key
+        # is checked against those seen before it is counted (see Walk).
+        self.shared = shared
         self._prefix = app_prefix(app).encode("utf-8", "surrogateescape")
         self._threshold = min(int(fraction * _SCALE), 1 << 32)
         self.population = dict.fromkeys(KEY_KINDS, 0)
@@ -78,9 +103,35 @@ class KeySample:
         """The keys of the sample among ``keys`` (each counted in :attr:`population`)."""
         if not keys:
             return []
-        ids = self._owner_ids(keys)
+        ids = self._page_ids(keys)
+        if ids is None:  # states, unknown keys: the whole grammar, key by key
+            ids = self._owner_ids(keys)
         chosen = sample_hashes(ids, self.seed) < self._threshold
         return [keys[i] for i in np.flatnonzero(chosen).tolist()]
+
+    def _page_ids(self, keys: Sequence[bytes]) -> list[bytes] | None:
+        """Owner ids of a page, its result-family keys checked against Mognet's grammar
+        a page at a time in C, the others (states, unknown keys) one by one (``None``:
+        the page needs the key-by-key grammar)."""
+        start = len(self._prefix)
+        family = self._prefix + b"result."
+        heads = [key[:start + 7] for key in keys]
+        odd = [] if heads.count(family) == len(keys) else \
+            [i for i, head in enumerate(heads) if head != family]
+        places = set(odd)
+        rest = [key for i, key in enumerate(keys) if i not in places] if odd else keys
+        ids = [key[start + 7:start + 43] for key in rest]
+        tails = Counter([key[start + 43:] for key in rest])
+        if not _valid_uuids(b"".join(ids), len(ids)) or not set(tails) <= set(_SUBKINDS):
+            return None
+        for tail, n in tails.items():
+            self.population[_SUBKINDS[tail]] += n
+        return self._merge(keys, odd, ids) if odd else ids
+
+    def _merge(self, keys: Sequence[bytes], odd: list[int], ids: list[bytes]) -> list[bytes]:
+        """``ids`` of the family keys with the ids of the keys at ``odd`` put back in place."""
+        others, family, places = iter(self._owner_ids([keys[i] for i in odd])), iter(ids), set(odd)
+        return [next(others) if i in places else next(family) for i in range(len(keys))]
 
     def _owner_ids(self, keys: Sequence[bytes]) -> list[bytes]:
         """Each key's result id, request id or (unknown keys) the key; counts kinds."""

@@ -135,5 +135,12 @@ class Walk:
             raise translate_error(reply, self.node.label)
         cursor, page = reply
         self._cursor = None if int(cursor) == 0 else int(cursor)
-        fresh = self.seen.fresh(page)
-        self._keys.extend(fresh if self.sample is None else self.sample.keep(fresh))
+        sample = self.sample
+        if sample is None:
+            self._keys.extend(self.seen.fresh(page))
+        elif sample.shared:
+            self._keys.extend(sample.keep(self.seen.fresh(page)))
+        else:
+            # One node: choose first, so only the sample's keys are remembered; a key
+            # SCAN names twice while the table rehashes is then counted twice (rare).
+            self._keys.extend(self.seen.fresh(sample.keep(page)))
