@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Iterator, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from ._version import __version__
@@ -22,7 +23,8 @@ from .reader.seen import SeenKeys
 from .schemas import WEIGHT
 from .records import Collector
 from .settings import ScanSettings
-from .snapshot import Provenance, Snapshot
+from .snapshot import Provenance, Snapshot, census_ids
+from .vector import member_of
 
 __all__ = ["scan_app"]
 
@@ -41,7 +43,8 @@ class _Reading:
         self.warnings: list[str] = []
         # One sample for every node: a key found on two nodes is counted once.
         self.sample = None if settings.sample is None else \
-            KeySample(app, settings.sample, settings.sample_seed, shared=len(nodes) > 1)
+            KeySample(app, settings.sample, settings.sample_seed, shared=len(nodes) > 1,
+                      census_bytes=settings.sample_census_bytes)
 
     def __iter__(self) -> Iterator[list[KindBatch]]:
         seen = SeenKeys()  # shared: a key seen on two nodes counts once
@@ -144,7 +147,9 @@ def scan_app(nodes: Sequence[Node], app: str, settings: ScanSettings, *, url: st
     frames = build_frames(collector.frames, servers, consume=True,
                           metadata_fields=collector.metadata_fields,
                           max_metadata_columns=settings.max_metadata_columns)
-    return Snapshot(_weighted(frames, None if sample is None else sample.population),
+    census = census_ids(frames["values"], settings.sample_census_bytes) \
+        if sample is not None else None
+    return Snapshot(_weighted(frames, None if sample is None else sample.population, census),
                     provenance)
 
 
@@ -153,22 +158,33 @@ _FRAME_KINDS = {"results": "result", "values": "value", "children": "children",
                 "metadata": "metadata", "states": "state"}
 
 
-def _weighted(frames: dict[str, pd.DataFrame], population: Mapping[str, int] | None
-              ) -> dict[str, pd.DataFrame]:
+def _weighted(frames: dict[str, pd.DataFrame], population: Mapping[str, int] | None,
+              census: pd.Index | None) -> dict[str, pd.DataFrame]:
     """Give every row its weight: the keys of its kind the walk counted over those read.
 
     A full scan's rows each stand for one key (1.0). A sampled one's stand for
     ``N_k / n_k`` keys of kind ``k``: post-stratified by kind, the ratio
-    estimator with the exact population count (see :mod:`.analysis.estimate`).
+    estimator with the exact population count (see :mod:`.analysis.estimate`);
+    the families of the census (large values, read whatever the hash) stand
+    for themselves and are taken out of both counts.
     """
-    keys = frames["keys"]
-    if population is None:
+    if population is None or census is None:
         for name in ("keys", *_FRAME_KINDS):
             frames[name][WEIGHT] = 1.0
         return frames
-    read = keys["kind"].astype(object).value_counts()
-    ratio = {kind: population.get(kind, 0) / n for kind, n in read.items() if n}
-    keys[WEIGHT] = keys["kind"].astype(object).map(ratio).astype("float64")
+    keys = frames["keys"]
+    taken = member_of(keys["result_id"], census).to_numpy(dtype=bool)
+    kinds = keys["kind"].astype(object)
+    read = kinds[~taken].value_counts()
+    whole = kinds[taken].value_counts()
+    ratio = {kind: (population.get(kind, 0) - whole.get(kind, 0)) / n
+             for kind, n in read.items() if n}
+    keys[WEIGHT] = np.where(taken, 1.0, kinds.map(ratio).astype("float64").to_numpy())
     for name, kind in _FRAME_KINDS.items():
-        frames[name][WEIGHT] = float(ratio.get(kind, 1.0))
+        frame = frames[name]
+        owner = frame["parent_id" if name == "children" else "request_id" if name == "states"
+                      else "result_id"]
+        mine = member_of(owner, census).to_numpy(dtype=bool) if name != "states" else \
+            np.zeros(len(frame), dtype=bool)
+        frame[WEIGHT] = np.where(mine, 1.0, float(ratio.get(kind, 1.0)))
     return frames

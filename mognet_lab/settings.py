@@ -80,6 +80,12 @@ class ScanSettings:
     sample_seed
         Picks another sample of the same fraction; the same seed chooses the
         same ids on every day and every node.
+    sample_census_bytes
+        A sampled scan also reads every value whose contents are at least this
+        large, with its whole family, whatever the hash (``None``: none): a few
+        large values can hold much of the memory, and a sample that missed them
+        would be badly off. Their families count as they are (weight 1); the
+        walk asks ``HSTRLEN`` of each value it leaves out.
     sample_scan_count
         ``COUNT`` of each SCAN call of a sampled walk: it reads few of the keys
         a page names, so larger pages walk the keyspace in fewer round trips.
@@ -108,6 +114,7 @@ class ScanSettings:
     sample: float | None = None
     sample_seed: int = 0
     sample_scan_count: int = 1000
+    sample_census_bytes: int | None = 64 << 10
     guard_seconds: float = 300.0
     guard_bytes: int = 4 << 30
 
@@ -140,6 +147,10 @@ class ScanSettings:
         if isinstance(self.sample_seed, bool) or not isinstance(self.sample_seed, int) or \
                 not 0 <= self.sample_seed < 1 << 63:
             raise bad_option("sample_seed", self.sample_seed, "an integer >= 0")
+        census = self.sample_census_bytes
+        if census is not None and (isinstance(census, bool) or not isinstance(census, int)
+                                   or census < 1):
+            raise bad_option("sample_census_bytes", census, "None or a positive integer")
         guard = self.guard_seconds
         if isinstance(guard, bool) or not isinstance(guard, (int, float)) or not guard > 0:
             raise bad_option("guard_seconds", guard, "a positive number of seconds")

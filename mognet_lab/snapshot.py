@@ -17,7 +17,16 @@ if TYPE_CHECKING:
     from .views import ResultView, ServerInfo
     from .widgets import Dashboard
 
-__all__ = ["Provenance", "Snapshot"]
+__all__ = ["Provenance", "Snapshot", "census_ids"]
+
+
+def census_ids(values: pd.DataFrame, census_bytes: int | None) -> pd.Index:
+    """Result ids a sampled scan read whatever the hash: their value's contents hold at
+    least ``census_bytes`` (``ScanSettings.sample_census_bytes``)."""
+    if census_bytes is None or not len(values):
+        return pd.Index([], dtype=object)
+    large = (values["stored_bytes"] >= census_bytes).fillna(False).to_numpy(dtype=bool)
+    return pd.Index(values.loc[large, "result_id"].dropna().astype(object).unique())
 
 
 @dataclass(frozen=True)
@@ -140,6 +149,17 @@ class Snapshot:
     def sample_fraction(self) -> float | None:
         """The fraction of the app's keys a sampled scan chose (``None``: a full scan)."""
         return self.provenance.sample_fraction
+
+    @property
+    def census(self) -> pd.Index:
+        """Result ids a sampled scan read with their whole family whatever the hash (their
+        value is large, see ``ScanSettings.sample_census_bytes``); empty for a full scan."""
+        if not self.provenance.sampled:
+            return pd.Index([], dtype=object)
+        if "census" not in self._cache:
+            self._cache["census"] = census_ids(self.values,
+                                               self.provenance.settings.sample_census_bytes)
+        return self._cache["census"]
 
     @property
     def population(self) -> dict[str, int]:

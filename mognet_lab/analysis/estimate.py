@@ -46,12 +46,14 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ..vector import member_of
+
 if TYPE_CHECKING:
     from ..snapshot import Snapshot
 
 __all__ = ["CLIENT_BYTES_PER_KEY", "FAMILY", "SCAN_KEYS_PER_S", "WALK_KEYS_PER_S", "Z95",
-           "estimate_families", "estimate_keys", "estimate_total", "estimate_totals",
-           "family_strata", "key_strata", "scale_seen", "interval_columns", "sample_label", "share_estimate", "wilson"]
+           "coverage", "estimate_families", "estimate_keys", "estimate_total", "estimate_totals",
+           "family_strata", "key_strata", "scale_seen", "t95", "interval_columns", "sample_label", "share_estimate", "wilson"]
 
 Z95 = 1.959964
 SCAN_KEYS_PER_S = 30_000.0
@@ -139,12 +141,14 @@ def estimate_totals(rows: pd.DataFrame, by: Sequence[str], sums: Sequence[str], 
         means = _stratum_means(rows, stratum, sums)
     out = cell[by].copy()
     for column in sums:
-        estimate, low, high = _cell_bounds(cell, column, big_n, small_n, whole_strata,
-                                           cell[stratum].map(means[column]).fillna(
-                                               means[column].mean() if len(means) else 0.0
-                                           ).to_numpy(dtype=float))
+        unit = cell[stratum].map(means[column]).fillna(
+            means[column].mean() if len(means) else 0.0).to_numpy(dtype=float)
+        largest = float(amounts[column].max()) if len(amounts) else 0.0
+        estimate, low, high = _cell_bounds(cell, column, big_n, small_n, whole_strata, unit,
+                                           largest)
         out[column], out[f"{column}__low"], out[f"{column}__high"] = estimate, low, high
-        out[f"{column}__var"] = _variance(cell, column, big_n, small_n)
+        out[f"{column}__var"] = _variance(cell, column, big_n, small_n) * \
+            (t95(cell[f"{column}__nz"].to_numpy(dtype=float) - 1) / Z95) ** 2
         out[f"{column}__seen"] = cell[column].to_numpy(dtype=float)
     return _combine(out, by, sums)
 
@@ -182,7 +186,7 @@ def _variance(cell: pd.DataFrame, column: str, big_n: np.ndarray,
 
 
 def _cell_bounds(cell: pd.DataFrame, column: str, big_n: np.ndarray, small_n: np.ndarray,
-                 whole_strata: bool, stratum_mean: np.ndarray
+                 whole_strata: bool, stratum_mean: np.ndarray, largest: float
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Point estimate and the share-based bounds of each (group, stratum) cell."""
     total = cell[column].to_numpy(dtype=float)
@@ -195,7 +199,26 @@ def _cell_bounds(cell: pd.DataFrame, column: str, big_n: np.ndarray, small_n: np
     low, high = big_n * share_low * unit, big_n * share_high * unit
     if whole_strata:  # a whole stratum read in part: only its amounts are uncertain
         low, high = np.where(small_n > 0, estimate, low), np.where(small_n > 0, estimate, high)
+    # One row tells nothing of the spread: the others may be as large as any row read.
+    single = (hits == 1) & (big_n > small_n)
+    low = np.where(single, np.minimum(low, total), low)
+    high = np.where(single, np.maximum(high, total + (big_n - 1) * largest), high)
     return estimate, low, high
+
+
+# Student's t, 97.5% quantile, for 1..5 degrees of freedom; beyond, a Cornish-Fisher series.
+_T95 = (12.706, 4.303, 3.182, 2.776, 2.571)
+
+
+def t95(dof: np.ndarray | float) -> np.ndarray:
+    """The two-sided 95% quantile of Student's t with ``dof`` degrees of freedom (z for
+    many; ``dof < 1``: z, where there is no spread to scale)."""
+    dof = np.asarray(dof, dtype=float)
+    z = Z95
+    safe = np.maximum(dof, 1.0)
+    series = z + (z ** 3 + z) / (4 * safe) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * safe ** 2)
+    table = np.array(_T95)[np.clip(safe.astype(int), 1, 5) - 1]
+    return np.where(dof < 1, z, np.where(dof <= 5, table, series))
 
 
 def _combine(out: pd.DataFrame, by: list[str], sums: list[str]) -> pd.DataFrame:
@@ -236,36 +259,63 @@ def share_estimate(hits: int, named: int, population: int) -> tuple[float, float
 
 # -- the strata of a sampled snapshot --------------------------------------------------
 FAMILY = "(family)"
+# The census (families of large values, read whatever the hash) is a stratum of its
+# own per kind, read whole: it adds no variance.
+CENSUS = "census:"
+
+
+def _in_census(snapshot: Snapshot, ids: pd.Series) -> np.ndarray:
+    census = snapshot.census
+    if not len(census):
+        return np.zeros(len(ids), dtype=bool)
+    return member_of(ids, census).to_numpy(dtype=bool)
 
 
 def key_strata(snapshot: Snapshot) -> tuple[dict[object, float], dict[object, int]]:
-    """Per key kind: keys the walk counted (``N``) and keys read (``n``)."""
-    read = snapshot.keys["kind"].astype(object).value_counts()
-    return ({kind: float(n) for kind, n in snapshot.population.items()},
-            {kind: int(n) for kind, n in read.items()})
+    """Per stratum (key kind; the census apart): keys the walk counted (``N``) and keys
+    read (``n``)."""
+    keys = snapshot.keys
+    kinds = keys["kind"].astype(object)
+    taken = _in_census(snapshot, keys["result_id"])
+    read = kinds[~taken].value_counts()
+    whole = kinds[taken].value_counts()
+    sizes = {kind: float(n - whole.get(kind, 0)) for kind, n in snapshot.population.items()}
+    sizes.update({CENSUS + kind: float(n) for kind, n in whole.items()})
+    counts = {kind: int(n) for kind, n in read.items()}
+    counts.update({CENSUS + kind: int(n) for kind, n in whole.items()})
+    return sizes, counts
 
 
-def family_strata(snapshot: Snapshot, units: int
-                  ) -> tuple[dict[object, float], dict[object, int]]:
-    """Result families as one stratum: ``units`` read, standing for as many more as
-    the result hashes counted over those read (the results' ratio estimator)."""
-    counted = snapshot.population.get("result", 0)
-    read = len(snapshot.results)
+def family_strata(snapshot: Snapshot, rows: pd.DataFrame
+                  ) -> tuple[pd.Series, dict[object, float], dict[object, int]]:
+    """Result families (``rows`` with a ``result_id``) as one stratum (the census apart):
+    each row's stratum, then per stratum the units standing for as many more as the
+    result hashes counted over those read (the results' ratio estimator) and those read."""
+    taken = _in_census(snapshot, rows["result_id"])
+    results_taken = int(_in_census(snapshot, snapshot.results["result_id"]).sum())
+    counted = snapshot.population.get("result", 0) - results_taken
+    read = len(snapshot.results) - results_taken
     ratio = counted / read if read else 1 / (snapshot.sample_fraction or 1.0)
-    return {FAMILY: ratio * units}, {FAMILY: units}
+    units, whole = int((~taken).sum()), int(taken.sum())
+    stratum = pd.Series(np.where(taken, CENSUS + FAMILY, FAMILY), index=rows.index)
+    return (stratum, {FAMILY: ratio * units, CENSUS + FAMILY: float(whole)},
+            {FAMILY: units, CENSUS + FAMILY: whole})
 
 
 def estimate_keys(snapshot: Snapshot, rows: pd.DataFrame, by: Sequence[str],
                   sums: Sequence[str], *, every: Sequence[Sequence[object]] | None = None,
                   kinds: Sequence[str] | None = None, whole_strata: bool = False
                   ) -> pd.DataFrame:
-    """:func:`estimate_totals` of rows that are keys (``rows`` holds a ``kind``).
+    """:func:`estimate_totals` of rows that are keys (``rows`` holds ``kind`` and
+    ``result_id``).
 
     ``every``: groups (tuples of ``by`` labels) to report in each of ``kinds``
     (default: every kind the walk counted), zeros included.
     """
     sizes, read = key_strata(snapshot)
-    rows = rows.assign(__stratum=rows["kind"].astype(object))
+    kind = rows["kind"].astype(object)
+    taken = _in_census(snapshot, rows["result_id"])
+    rows = rows.assign(__stratum=np.where(taken, CENSUS + kind, kind))
     keys = snapshot.keys
     size = keys["memory_bytes"].astype("float64").fillna(0).groupby(
         keys["kind"].astype(object)).mean()
@@ -274,8 +324,9 @@ def estimate_keys(snapshot: Snapshot, rows: pd.DataFrame, by: Sequence[str],
         means[column] = 1.0 if column == "keys" else means[column].fillna(size)
     cells = None
     if every is not None:
-        kinds = [kind for kind, n in sizes.items() if n and (kinds is None or kind in kinds)]
-        cells = pd.DataFrame([(*group, kind) for group in every for kind in kinds],
+        wanted = [k for k, n in sizes.items() if n and not str(k).startswith(CENSUS)
+                  and (kinds is None or k in kinds)]
+        cells = pd.DataFrame([(*group, k) for group in every for k in wanted],
                              columns=[*by, "__stratum"])
         if "kind" in by:  # a group naming a kind comes from that kind only
             cells = cells[cells["kind"] == cells["__stratum"]]
@@ -284,11 +335,16 @@ def estimate_keys(snapshot: Snapshot, rows: pd.DataFrame, by: Sequence[str],
 
 
 def estimate_families(snapshot: Snapshot, rows: pd.DataFrame, by: Sequence[str],
-                      sums: Sequence[str]) -> pd.DataFrame:
-    """:func:`estimate_totals` of rows that are result families (or results)."""
-    sizes, read = family_strata(snapshot, len(rows))
-    return estimate_totals(rows.assign(__stratum=FAMILY), by, sums, stratum="__stratum",
-                           sizes=sizes, read=read)
+                      sums: Sequence[str], *, every: Sequence[Sequence[object]] | None = None
+                      ) -> pd.DataFrame:
+    """:func:`estimate_totals` of rows that are result families (or results: ``rows``
+    holds a ``result_id``); ``every``: groups to report even where none was read (e.g.
+    every Mognet state)."""
+    stratum, sizes, read = family_strata(snapshot, rows)
+    cells = None if every is None else \
+        pd.DataFrame([(*group, FAMILY) for group in every], columns=[*by, "__stratum"])
+    return estimate_totals(rows.assign(__stratum=stratum), by, sums, stratum="__stratum",
+                           sizes=sizes, read=read, cells=cells)
 
 
 def estimate_total(snapshot: Snapshot, rows: pd.DataFrame, sums: Sequence[str], *,
@@ -321,3 +377,44 @@ def scale_seen(snapshot: Snapshot, keys: int, size: int) -> dict[str, float]:
     return {"keys": round(estimate), "keys_low": math.floor(low), "keys_high": math.ceil(high),
             "bytes": round(estimate * unit), "bytes_low": max(size, math.floor(low * unit)),
             "bytes_high": math.ceil(high * unit)}
+
+
+def coverage(sampled: Snapshot, full: Snapshot) -> pd.DataFrame:
+    """Whether each 95% interval of a sampled snapshot holds a full scan's exact figure.
+
+    The honesty check of the benchmark and the tests: memory by kind and by
+    state, results by state, and the keys (and bytes) without a TTL.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``[figure, group, exact, estimate, low, high, covered]``, one row per
+        figure and group of the full scan (a group the sample never saw has
+        an estimate and interval of 0).
+    """
+    from .memory import memory_by
+    from .overview import overview
+
+    rows: list[dict[str, object]] = []
+    for figure, by, column in (("bytes by kind", "kind", "bytes"),
+                               ("bytes by state", "state", "bytes"),
+                               ("results by state", "state", "results")):
+        exact = memory_by(full, by).set_index(by)[column]
+        found = memory_by(sampled, by).set_index(by)
+        for group, value in exact.items():
+            got = found.loc[group] if group in found.index else None
+            rows.append(_covered(figure, str(group), float(value), got, column))
+    sample_view, full_view = overview(sampled), overview(full)
+    for column in ("no_ttl_keys", "no_ttl_bytes"):
+        rows.append(_covered(column.replace("_", " "), "all", float(full_view[column]),
+                             pd.Series(sample_view), column))
+    return pd.DataFrame(rows)
+
+
+def _covered(figure: str, group: str, exact: float, got: pd.Series | None,
+             column: str) -> dict[str, object]:
+    low_name, high_name = interval_columns(column)
+    estimate, low, high = (0.0, 0.0, 0.0) if got is None else \
+        (float(got[column]), float(got[low_name]), float(got[high_name]))
+    return {"figure": figure, "group": group, "exact": exact, "estimate": estimate,
+            "low": low, "high": high, "covered": low <= exact <= high}

@@ -14,6 +14,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ..format import RESULT_STATES
 from ..snapshot import Snapshot
 from ..vector import member_of
 from ._common import (
@@ -159,7 +160,8 @@ def _estimated(snapshot: Snapshot, by: str) -> pd.DataFrame:
     """Estimated totals of a sampled snapshot, with intervals, labelled like a full scan's."""
     if by == "kind":
         keys = snapshot.keys
-        rows = pd.DataFrame({"kind": label(keys["kind"]), "keys": 1, "bytes": memory(keys)})
+        rows = pd.DataFrame({"kind": label(keys["kind"]), "result_id": keys["result_id"],
+                             "keys": 1, "bytes": memory(keys)})
         kinds = [(kind,) for kind, n in snapshot.population.items() if n]
         grouped = estimate_keys(snapshot, rows, ["kind"], ["keys", "bytes"], every=kinds,
                                 whole_strata=True)
@@ -168,7 +170,13 @@ def _estimated(snapshot: Snapshot, by: str) -> pd.DataFrame:
             grouped[column] = counted.fillna(grouped[column]).astype("int64")
     else:
         families = result_families(snapshot)
-        grouped = estimate_families(snapshot, families, [by], ["results", "keys", "bytes"])
+        # Every state Mognet writes, read or not: a rare state missed by the sample
+        # still gets an interval (0 up to what the sample could have missed).
+        every = [(state,) for state in RESULT_STATES] if by == "state" else None
+        grouped = estimate_families(snapshot, families.astype({by: object}), [by],
+                                    ["results", "keys", "bytes"], every=every)
+        if by == "state":
+            return grouped.assign(state=pd.Categorical(grouped["state"].astype(object)))
         column = families[by]
         if isinstance(column.dtype, pd.CategoricalDtype):
             grouped[by] = pd.Categorical(grouped[by], categories=column.cat.categories,

@@ -72,10 +72,11 @@ def _estimated(snapshot: Snapshot, no_ttl: pd.DataFrame) -> dict[str, Any]:
     """A sampled snapshot's headline figures: exact counts and estimated totals."""
     keys = snapshot.keys
     population = snapshot.population
-    rows = pd.DataFrame({"kind": keys["kind"].astype(object), "bytes": memory(keys)})
+    rows = pd.DataFrame({"kind": keys["kind"].astype(object), "bytes": memory(keys),
+                         "result_id": keys["result_id"]})
     whole = estimate_total(snapshot, rows, ["bytes"], whole=True)
     missing = pd.DataFrame({"kind": no_ttl["kind"].astype(object), "keys": 1,
-                            "bytes": memory(no_ttl)})
+                            "bytes": memory(no_ttl), "result_id": no_ttl["result_id"]})
     never = estimate_total(snapshot, missing, ["keys", "bytes"])
     return {"keys": sum(population.values()), "results": population.get("result", 0),
             **whole, **{f"no_ttl_{k}": v for k, v in never.items()}}
@@ -95,7 +96,7 @@ def value_statuses(snapshot: Snapshot) -> pd.DataFrame:
     (on a sampled snapshot an estimate, with ``results_low``/``results_high``)."""
     if snapshot.sampled:
         rows = pd.DataFrame({"value_status": snapshot.results["value_status"].astype(object),
-                             "results": 1})
+                             "result_id": snapshot.results["result_id"], "results": 1})
         out = estimate_families(snapshot, rows.dropna(), ["value_status"], ["results"])
         order = {status: i for i, status in enumerate(VALUE_STATUSES)}
         return out.sort_values("value_status", key=lambda c: c.map(order),

@@ -94,7 +94,7 @@ def _estimated_buckets(snapshot: Snapshot, kinds: list[str]) -> pd.DataFrame:
     keys = snapshot.keys
     rows = pd.DataFrame({"kind": label(keys["kind"]).astype(object),
                          "bucket": ttl_bucket(keys["ttl_s"]).astype(object), "keys": 1,
-                         "bytes": memory(keys)})
+                         "bytes": memory(keys), "result_id": keys["result_id"]})
     out = estimate_keys(snapshot, rows, ["kind", "bucket"], ["keys", "bytes"],
                         every=[(kind, bucket) for kind in kinds for bucket in TTL_BUCKETS])
     full = pd.MultiIndex.from_product([kinds, TTL_BUCKETS], names=["kind", "bucket"])
@@ -193,8 +193,8 @@ def never_expiring(snapshot: Snapshot) -> pd.DataFrame:
     rows = pd.DataFrame({"kind": label(keys["kind"]), "state": state, "keys": 1,
                          "bytes": memory(keys)})
     if snapshot.sampled:
-        grouped = estimate_keys(snapshot, rows.astype({"kind": object}), ["kind", "state"],
-                                ["keys", "bytes"])
+        grouped = estimate_keys(snapshot, rows.astype({"kind": object}).assign(
+            result_id=keys["result_id"]), ["kind", "state"], ["keys", "bytes"])
     else:
         grouped = rows.groupby(["kind", "state"], sort=False)[["keys", "bytes"]].sum() \
             .reset_index().astype({"keys": "int64", "bytes": "int64"})

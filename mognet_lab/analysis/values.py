@@ -266,8 +266,9 @@ def _estimated_summary(snapshot: Snapshot, values: pd.DataFrame, known: pd.Serie
         "raw_bytes": memory(values, "raw_bytes").where(known, 0),
         "known_stored": memory(values, "stored_bytes").where(known, 0),
         "memory_bytes": memory(values), "no_ttl": values["ttl_s"].isna().astype("int64"),
+        "result_id": values["result_id"],
     })
-    sums = [c for c in rows.columns if c != "kind"]
+    sums = [c for c in rows.columns if c not in ("kind", "result_id")]
     total = estimate_total(snapshot, rows, sums, kinds=["value"])
     figures: dict[str, float] = {"values": float(snapshot.population.get("value", 0))}
     for column in sums:

@@ -90,8 +90,14 @@ class KeySample:
         key once however many nodes hold it, at some cost per key).
     """
 
-    def __init__(self, app: str, fraction: float, seed: int, *, shared: bool = False) -> None:
-        self.fraction, self.seed = float(fraction), seed
+    def __init__(self, app: str, fraction: float, seed: int, *, shared: bool = False,
+                 census_bytes: int | None = None) -> None:
+        self.fraction, self.seed, self.census_bytes = float(fraction), seed, census_bytes
+        self._app = app
+        # Result ids whose value is large: their families are read whatever the hash,
+        # and the keys read by name for them (SCAN may name them again later).
+        self.census: set[bytes] = set()
+        self.named: set[bytes] = set()
         # Several nodes read as one keyspace may hold the same key: then every key
         # is checked against those seen before it is counted (see Walk).
         self.shared = shared
@@ -107,7 +113,33 @@ class KeySample:
         if ids is None:  # states, unknown keys: the whole grammar, key by key
             ids = self._owner_ids(keys)
         chosen = sample_hashes(ids, self.seed) < self._threshold
-        return [keys[i] for i in np.flatnonzero(chosen).tolist()]
+        if self.census:
+            chosen |= np.fromiter(map(self.census.__contains__, ids), dtype=bool,
+                                  count=len(ids))
+        kept = [keys[i] for i in np.flatnonzero(chosen).tolist()]
+        return [key for key in kept if key not in self.named] if self.named else kept
+
+    def unchosen_values(self, keys: Sequence[bytes], kept: Sequence[bytes]) -> list[bytes]:
+        """The value keys among ``keys`` that :meth:`keep` left out (census candidates)."""
+        if self.census_bytes is None:
+            return []
+        taken = set(kept)
+        return [key for key in keys if key.endswith(b"/value") and key not in taken
+                and key.startswith(self._prefix)]
+
+    def add_census(self, values: Sequence[bytes]) -> list[bytes]:
+        """Take the families of these large values whatever the hash: the names of their
+        other keys, to read by name (a key SCAN names later is then not read twice)."""
+        start = len(self._prefix) + 7
+        names: list[bytes] = []
+        for key in values:
+            result_id = key[start:start + 36]
+            self.census.add(result_id)
+            family = key[:start + 36]
+            names.extend(name for name in (family, family + b"/children",
+                                           family + b"/metadata") if name not in self.named)
+        self.named.update(names)
+        return names
 
     def _page_ids(self, keys: Sequence[bytes]) -> list[bytes] | None:
         """Owner ids of a page, its result-family keys checked against Mognet's grammar

@@ -26,12 +26,14 @@ from ..keys import group_by_kind
 from ..raw import KindBatch
 from ..settings import ScanSettings
 from . import fetch
-from .node import Node, NodeStream
+from .node import KEY, Node, NodeStream, Template
 from .sample import KeySample
 from .seen import SeenKeys
 from .translate import translate_error
 
 __all__ = ["Walk"]
+
+_CONTENTS_LENGTH = Template((b"HSTRLEN", KEY, b"contents"))
 
 
 class Walk:
@@ -138,9 +140,23 @@ class Walk:
         sample = self.sample
         if sample is None:
             self._keys.extend(self.seen.fresh(page))
-        elif sample.shared:
-            self._keys.extend(sample.keep(self.seen.fresh(page)))
-        else:
-            # One node: choose first, so only the sample's keys are remembered; a key
-            # SCAN names twice while the table rehashes is then counted twice (rare).
-            self._keys.extend(self.seen.fresh(sample.keep(page)))
+            return
+        offered = self.seen.fresh(page) if sample.shared else page
+        kept = sample.keep(offered)
+        # One node: choose first, so only the sample's keys are remembered; a key
+        # SCAN names twice while the table rehashes is then counted twice (rare).
+        self._keys.extend(kept if sample.shared else self.seen.fresh(kept))
+        self._census(sample, offered, kept)
+
+    def _census(self, sample: KeySample, offered: list[bytes], kept: list[bytes]) -> None:
+        """Values the sample left out but whose contents are large (a census: a few such
+        keys can hold much of the memory): read them and their families all the same."""
+        values = sample.unchosen_values(offered, kept)
+        if not values:
+            return
+        sizes = self.node.batch_keyed([(_CONTENTS_LENGTH, key) for key in values])
+        large = [key for key, size in zip(values, sizes)
+                 if isinstance(size, int) and size >= (sample.census_bytes or 0)]
+        if large:
+            self._keys.extend(large)
+            self._keys.extend(sample.add_census(large))
