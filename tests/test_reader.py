@@ -475,7 +475,7 @@ def test_public_api_is_pinned() -> None:
         "__version__", "AccessDenied", "AppNotFound", "BadOption", "Comparison",
         "EmbeddedRedisError", "FRAME_NAMES", "InvalidURL", "Lab", "MognetLabError",
         "NotReadOnly", "Provenance", "RedisUnavailable", "SCHEMAS", "ScanSettings",
-        "ScanWarning", "Snapshot", "TLSFailed", "compare", "connect", "discover_apps",
+        "ScanTooLarge", "ScanWarning", "Snapshot", "TLSFailed", "compare", "connect", "discover_apps",
     ]
     for name in mognet_lab.__all__:
         assert hasattr(mognet_lab, name), name

@@ -51,9 +51,10 @@ from ..vector import member_of
 if TYPE_CHECKING:
     from ..snapshot import Snapshot
 
-__all__ = ["CLIENT_BYTES_PER_KEY", "FAMILY", "SCAN_KEYS_PER_S", "WALK_KEYS_PER_S", "Z95",
-           "coverage", "estimate_families", "estimate_keys", "estimate_total", "estimate_totals",
-           "family_strata", "key_strata", "scale_seen", "t95", "interval_columns", "sample_label", "share_estimate", "wilson"]
+__all__ = ["CENSUS", "CLIENT_BYTES_PER_KEY", "FAMILY", "SCAN_KEYS_PER_S", "WALK_KEYS_PER_S",
+           "Z95", "estimate_families", "estimate_keys", "estimate_total", "estimate_totals",
+           "family_strata", "interval_columns", "key_strata", "sample_label", "scale_seen",
+           "share_estimate", "t95", "wilson"]
 
 Z95 = 1.959964
 SCAN_KEYS_PER_S = 30_000.0
@@ -279,9 +280,10 @@ def key_strata(snapshot: Snapshot) -> tuple[dict[object, float], dict[object, in
     taken = _in_census(snapshot, keys["result_id"])
     read = kinds[~taken].value_counts()
     whole = kinds[taken].value_counts()
-    sizes = {kind: float(n - whole.get(kind, 0)) for kind, n in snapshot.population.items()}
+    sizes: dict[object, float] = {kind: float(n - whole.get(kind, 0))
+                                  for kind, n in snapshot.population.items()}
     sizes.update({CENSUS + kind: float(n) for kind, n in whole.items()})
-    counts = {kind: int(n) for kind, n in read.items()}
+    counts: dict[object, int] = {kind: int(n) for kind, n in read.items()}
     counts.update({CENSUS + kind: int(n) for kind, n in whole.items()})
     return sizes, counts
 
@@ -298,8 +300,9 @@ def family_strata(snapshot: Snapshot, rows: pd.DataFrame
     ratio = counted / read if read else 1 / (snapshot.sample_fraction or 1.0)
     units, whole = int((~taken).sum()), int(taken.sum())
     stratum = pd.Series(np.where(taken, CENSUS + FAMILY, FAMILY), index=rows.index)
-    return (stratum, {FAMILY: ratio * units, CENSUS + FAMILY: float(whole)},
-            {FAMILY: units, CENSUS + FAMILY: whole})
+    sizes: dict[object, float] = {FAMILY: ratio * units, CENSUS + FAMILY: float(whole)}
+    counts: dict[object, int] = {FAMILY: units, CENSUS + FAMILY: whole}
+    return stratum, sizes, counts
 
 
 def estimate_keys(snapshot: Snapshot, rows: pd.DataFrame, by: Sequence[str],
@@ -377,44 +380,3 @@ def scale_seen(snapshot: Snapshot, keys: int, size: int) -> dict[str, float]:
     return {"keys": round(estimate), "keys_low": math.floor(low), "keys_high": math.ceil(high),
             "bytes": round(estimate * unit), "bytes_low": max(size, math.floor(low * unit)),
             "bytes_high": math.ceil(high * unit)}
-
-
-def coverage(sampled: Snapshot, full: Snapshot) -> pd.DataFrame:
-    """Whether each 95% interval of a sampled snapshot holds a full scan's exact figure.
-
-    The honesty check of the benchmark and the tests: memory by kind and by
-    state, results by state, and the keys (and bytes) without a TTL.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``[figure, group, exact, estimate, low, high, covered]``, one row per
-        figure and group of the full scan (a group the sample never saw has
-        an estimate and interval of 0).
-    """
-    from .memory import memory_by
-    from .overview import overview
-
-    rows: list[dict[str, object]] = []
-    for figure, by, column in (("bytes by kind", "kind", "bytes"),
-                               ("bytes by state", "state", "bytes"),
-                               ("results by state", "state", "results")):
-        exact = memory_by(full, by).set_index(by)[column]
-        found = memory_by(sampled, by).set_index(by)
-        for group, value in exact.items():
-            got = found.loc[group] if group in found.index else None
-            rows.append(_covered(figure, str(group), float(value), got, column))
-    sample_view, full_view = overview(sampled), overview(full)
-    for column in ("no_ttl_keys", "no_ttl_bytes"):
-        rows.append(_covered(column.replace("_", " "), "all", float(full_view[column]),
-                             pd.Series(sample_view), column))
-    return pd.DataFrame(rows)
-
-
-def _covered(figure: str, group: str, exact: float, got: pd.Series | None,
-             column: str) -> dict[str, object]:
-    low_name, high_name = interval_columns(column)
-    estimate, low, high = (0.0, 0.0, 0.0) if got is None else \
-        (float(got[column]), float(got[low_name]), float(got[high_name]))
-    return {"figure": figure, "group": group, "exact": exact, "estimate": estimate,
-            "low": low, "high": high, "covered": low <= exact <= high}

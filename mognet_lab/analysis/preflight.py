@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import math
-from typing import TYPE_CHECKING, Sequence
+from typing import Mapping, Protocol, Sequence
 
 from ..keys import KIND_RESULT
 from ..settings import ScanSettings
@@ -21,8 +21,41 @@ from .estimate import (
     share_estimate,
 )
 
-if TYPE_CHECKING:
-    from ..reader.preflight import Preflight
+
+
+class Preflight(Protocol):
+    """What one node's pre-flight told (``mognet_lab.reader.preflight.Preflight``)."""
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def role(self) -> str | None: ...
+
+    @property
+    def db_keys(self) -> int | None: ...
+
+    @property
+    def db_expires(self) -> int | None: ...
+
+    @property
+    def used_memory(self) -> int | None: ...
+
+    @property
+    def maxmemory(self) -> int | None: ...
+
+    @property
+    def walked_keys(self) -> int: ...
+
+    @property
+    def app_keys(self) -> Mapping[str, int]: ...
+
+    @property
+    def complete(self) -> bool: ...
+
+    @property
+    def others(self) -> Mapping[str, int]: ...
+
 
 __all__ = ["Estimate", "guard_message", "suggest_fraction"]
 
