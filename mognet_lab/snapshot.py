@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import pandas as pd
 
+from .keys import KEY_KINDS
 from .schemas import FRAME_NAMES, conform, empty_frame
 from .settings import ScanSettings
 
@@ -163,12 +164,12 @@ class Snapshot:
 
     @property
     def population(self) -> dict[str, int]:
-        """Keys of the app by kind as a sampled scan's walk counted them (exact);
-        a full scan's keys by kind."""
+        """Keys of the app by kind (every kind, zeros too) as a sampled scan's walk counted
+        them (exact); a full scan's keys by kind."""
         if self.provenance.sampled:
             return dict(self.provenance.population)
         counts = self.keys["kind"].astype(object).value_counts()
-        return {str(kind): int(n) for kind, n in counts.items()}
+        return {**dict.fromkeys(KEY_KINDS, 0), **{str(kind): int(n) for kind, n in counts.items()}}
 
     @property
     def warnings(self) -> tuple[str, ...]:
