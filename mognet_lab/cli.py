@@ -50,7 +50,8 @@ examples:
   mognet-lab compare monday.mognetlab tuesday.mognetlab -o deltas.csv
 
 exit codes: 0 ok, 1 error, 2 usage, 3 Redis unreachable / TLS, 4 access denied,
-5 app not found, 8 scan too large (use --sample F or --full). mognet_lab only ever reads: it never writes, deletes or expires a key.
+5 app not found, 8 scan too large (use --sample F or --full).
+mognet_lab only ever reads: it never writes, deletes or expires a key.
 """
 
 
@@ -147,7 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _exit_code(exc: MognetLabError) -> int:
-    for kind, name in ((ScanTooLarge, "too_large"), (AppNotFound, "no_app"), (AccessDenied, "denied"),
+    for kind, name in ((ScanTooLarge, "too_large"), (AppNotFound, "no_app"),
+                       (AccessDenied, "denied"),
                        (RedisUnavailable, "unreachable"), (InvalidURL, "usage"),
                        (BadOption, "usage")):
         if isinstance(exc, kind):

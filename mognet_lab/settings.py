@@ -131,8 +131,9 @@ class ScanSettings:
             raise bad_option("memory_samples", self.memory_samples, "None or an integer >= 0")
         self._check_sampling()
         for name in ("scan_count", "sample_scan_count", "guard_bytes", "decompress_cap",
-                     "head_bytes", "max_members_per_call", "max_hash_fields", "max_fetch_bytes", "server_clip_bytes",
-                     "max_field_bytes", "max_key_bytes", "max_batch_bytes",
+                     "head_bytes", "max_members_per_call", "max_hash_fields",
+                     "max_fetch_bytes", "server_clip_bytes", "max_field_bytes",
+                     "max_key_bytes", "max_batch_bytes",
                      "max_edges_per_parent", "max_metadata_columns"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
