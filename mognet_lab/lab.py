@@ -138,8 +138,9 @@ class Lab:
         from .analysis.preflight import Estimate, guard_message
         from .reader.preflight import db_keys, preflight
 
-        sizes = [db_keys(node) for node in self.nodes]
-        if Estimate.fits(sum(sizes), settings):
+        if settings.limit is not None and Estimate.fits(settings.limit, settings):
+            return  # a limited scan reads no more than that
+        if Estimate.fits(sum(db_keys(node) for node in self.nodes), settings):
             return  # even every key of the db would fit: no walk needed
         estimate = Estimate(self.app, [preflight(node, self.app, seconds=1.0)
                                        for node in self.nodes])

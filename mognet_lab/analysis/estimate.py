@@ -21,7 +21,11 @@ domain and 0 outside it; strata add up. The normal interval
 widened to hold also the **Wilson score interval** of its share of the
 stratum (times ``N``, with the same finite-population correction) times the
 mean ``y`` of its rows (of the stratum's rows where none was read). The
-lower bound is never below what the sample itself saw, which is certain.
+lower bound is never below what the sample itself saw, which is certain. A
+group read in fewer than ten rows (whose spread they cannot tell) also spans
+the distribution-free bounds: from what was read up to every unread unit of
+its stratum as large as the largest read. Where a group is read in a handful
+of rows, Student's t replaces the normal quantile.
 
 **The pre-flight** (:class:`Estimate`) walks SCAN for a moment: the keys it
 named are a hash sample of the db, of which ``DBSIZE`` (exact) is known, so
@@ -144,7 +148,9 @@ def estimate_totals(rows: pd.DataFrame, by: Sequence[str], sums: Sequence[str], 
     for column in sums:
         unit = cell[stratum].map(means[column]).fillna(
             means[column].mean() if len(means) else 0.0).to_numpy(dtype=float)
-        largest = float(amounts[column].max()) if len(amounts) else 0.0
+        top = amounts[column].groupby(rows[stratum], observed=True, dropna=False).max()
+        largest = cell[stratum].map(top).fillna(
+            float(amounts[column].max()) if len(amounts) else 0.0).to_numpy(dtype=float)
         estimate, low, high = _cell_bounds(cell, column, big_n, small_n, whole_strata, unit,
                                            largest)
         out[column], out[f"{column}__low"], out[f"{column}__high"] = estimate, low, high
@@ -187,7 +193,7 @@ def _variance(cell: pd.DataFrame, column: str, big_n: np.ndarray,
 
 
 def _cell_bounds(cell: pd.DataFrame, column: str, big_n: np.ndarray, small_n: np.ndarray,
-                 whole_strata: bool, stratum_mean: np.ndarray, largest: float
+                 whole_strata: bool, stratum_mean: np.ndarray, largest: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Point estimate and the share-based bounds of each (group, stratum) cell."""
     total = cell[column].to_numpy(dtype=float)
@@ -200,11 +206,17 @@ def _cell_bounds(cell: pd.DataFrame, column: str, big_n: np.ndarray, small_n: np
     low, high = big_n * share_low * unit, big_n * share_high * unit
     if whole_strata:  # a whole stratum read in part: only its amounts are uncertain
         low, high = np.where(small_n > 0, estimate, low), np.where(small_n > 0, estimate, high)
-    # One row tells nothing of the spread: the others may be as large as any row read.
-    single = (hits == 1) & (big_n > small_n)
-    low = np.where(single, np.minimum(low, total), low)
-    high = np.where(single, np.maximum(high, total + (big_n - 1) * largest), high)
+    # A few rows tell little of the spread (a handful of equal sizes has none): the rows
+    # not read may be anything from nothing to the largest of their stratum read.
+    few = (hits > 0) & (hits < _FEW_ROWS) & (big_n > small_n)
+    unread = (big_n if whole_strata else big_n * share_high) - hits
+    low = np.where(few, np.minimum(low, total), low)
+    high = np.where(few, np.maximum(high, total + np.maximum(unread, 0) * largest), high)
     return estimate, low, high
+
+
+# Below this many rows of a group, its interval also spans the distribution-free bounds.
+_FEW_ROWS = 10
 
 
 # Student's t, 97.5% quantile, for 1..5 degrees of freedom; beyond, a Cornish-Fisher series.

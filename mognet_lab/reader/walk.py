@@ -34,6 +34,8 @@ from .translate import translate_error
 __all__ = ["Walk"]
 
 _CONTENTS_LENGTH = Template((b"HSTRLEN", KEY, b"contents"))
+# Values whose size the census asks in one round trip (a few hundred KiB of requests).
+_CENSUS_BATCH = 5000
 
 
 class Walk:
@@ -60,6 +62,7 @@ class Walk:
         self._count = settings.scan_count if sample is None else settings.sample_scan_count
         self.complete = True
         self._keys: list[bytes] = []
+        self._unchosen: list[bytes] = []  # values left out, their size not asked yet
         self._cursor: int | None = 0  # None once SCAN said it is done
 
     def __iter__(self) -> Iterator[list[KindBatch]]:
@@ -146,12 +149,17 @@ class Walk:
         # One node: choose first, so only the sample's keys are remembered; a key
         # SCAN names twice while the table rehashes is then counted twice (rare).
         self._keys.extend(kept if sample.shared else self.seen.fresh(kept))
-        self._census(sample, offered, kept)
+        self._unchosen.extend(sample.unchosen_values(offered, kept))
+        if len(self._unchosen) >= _CENSUS_BATCH or self._cursor is None:
+            self._census(sample, self._unchosen)
+            self._unchosen = []
 
-    def _census(self, sample: KeySample, offered: list[bytes], kept: list[bytes]) -> None:
+    def _census(self, sample: KeySample, values: list[bytes]) -> None:
         """Values the sample left out but whose contents are large (a census: a few such
-        keys can hold much of the memory): read them and their families all the same."""
-        values = sample.unchosen_values(offered, kept)
+        keys can hold much of the memory): read them and their families all the same.
+
+        Asked a few thousand at a time: a family found late loses nothing, its other
+        keys are read by name (and not again when SCAN names them later)."""
         if not values:
             return
         sizes = self.node.batch_keyed([(_CONTENTS_LENGTH, key) for key in values])
