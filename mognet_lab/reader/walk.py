@@ -63,6 +63,7 @@ class Walk:
         self.complete = True
         self._keys: list[bytes] = []
         self._unchosen: list[bytes] = []  # values left out, their size not asked yet
+        self._census: _Census | None = None
         self._cursor: int | None = 0  # None once SCAN said it is done
 
     def __iter__(self) -> Iterator[list[KindBatch]]:
@@ -71,8 +72,13 @@ class Walk:
             yield from self._walk(stream)
         finally:
             stream.close()
+            if self._census is not None:
+                self._census.close()
 
     def _walk(self, stream: NodeStream) -> Iterator[list[KindBatch]]:
+        if self.sample is not None:
+            yield from self._walk_sampled(stream)
+            return
         self._send_scan(stream)
         self._receive_scan(stream.read(1)[0])
         if not self.overlap:
@@ -90,6 +96,26 @@ class Walk:
                 first = self._send_first(stream)
             if done is not None:
                 yield done  # decoded while Redis answers the requests in flight
+
+    def _walk_sampled(self, stream: NodeStream) -> Iterator[list[KindBatch]]:
+        """A sampled walk: the stream carries SCAN alone, the next page asked before this
+        one is filtered (unless near maxmemory), so Redis walks while the client chooses;
+        the few keys chosen are read a whole batch at a time on the node's connection."""
+        self._send_scan(stream)
+        while self._cursor is not None:
+            page = self._next_page(stream.read(1)[0])
+            if self.overlap and self._cursor is not None:
+                self._send_scan(stream)
+            self._add_page(page)
+            if not self.overlap and self._cursor is not None:
+                self._send_scan(stream)
+            while len(self._keys) >= self.settings.batch:
+                yield self._read_by_name(self._take())
+        while self._keys:
+            yield self._read_by_name(self._take())
+
+    def _read_by_name(self, keys: list[bytes]) -> list[KindBatch]:
+        return fetch.fetch_batch(self.node, group_by_kind(self.app, keys), self.settings)
 
     def _walk_in_step(self, stream: NodeStream) -> Iterator[list[KindBatch]]:
         """Nothing in flight while the caller decodes: every reply is read as soon as the
@@ -136,10 +162,17 @@ class Walk:
                                self._count)])
 
     def _receive_scan(self, reply: Any) -> None:
+        self._add_page(self._next_page(reply))
+
+    def _next_page(self, reply: Any) -> list[bytes]:
+        """A SCAN reply's keys; the cursor to go on from (``None``: done)."""
         if isinstance(reply, Exception):
             raise translate_error(reply, self.node.label)
         cursor, page = reply
         self._cursor = None if int(cursor) == 0 else int(cursor)
+        return list(page)
+
+    def _add_page(self, page: list[bytes]) -> None:
         sample = self.sample
         if sample is None:
             self._keys.extend(self.seen.fresh(page))
@@ -151,20 +184,56 @@ class Walk:
         self._keys.extend(kept if sample.shared else self.seen.fresh(kept))
         self._unchosen.extend(sample.unchosen_values(offered, kept))
         if len(self._unchosen) >= _CENSUS_BATCH or self._cursor is None:
-            self._census(sample, self._unchosen)
+            if self._census is None:
+                self._census = _Census(self.node, sample)
+            self._keys.extend(self._census.ask(self._unchosen))
             self._unchosen = []
+            if self._cursor is None:
+                self._keys.extend(self._census.finish())
 
-    def _census(self, sample: KeySample, values: list[bytes]) -> None:
-        """Values the sample left out but whose contents are large (a census: a few such
-        keys can hold much of the memory): read them and their families all the same.
 
-        Asked a few thousand at a time: a family found late loses nothing, its other
-        keys are read by name (and not again when SCAN names them later)."""
-        if not values:
-            return
-        sizes = self.node.batch_keyed([(_CONTENTS_LENGTH, key) for key in values])
-        large = [key for key, size in zip(values, sizes)
-                 if isinstance(size, int) and size >= (sample.census_bytes or 0)]
-        if large:
-            self._keys.extend(large)
-            self._keys.extend(sample.add_census(large))
+class _Census:
+    """Values a sample left out but whose contents are large (a few such keys can hold
+    much of the memory): they are read, with their families, all the same.
+
+    Their sizes are asked a few thousand at a time on a connection of their own, and
+    each batch's replies are read when the next batch is sent, so Redis answers while
+    the walk goes on. A family found late loses nothing: its other keys are read by
+    name (and not again when SCAN names them later).
+    """
+
+    def __init__(self, node: Node, sample: KeySample) -> None:
+        self.node, self.sample = node, sample
+        self._stream: NodeStream | None = None
+        self._asked: list[bytes] = []
+        self._count = 0
+
+    def ask(self, values: list[bytes]) -> list[bytes]:
+        """Send ``values``' sizes; the keys to read that the previous batch found."""
+        found = self._collect()
+        if values:
+            if self._stream is None:
+                self._stream = self.node.stream()
+            self._count = self._stream.send_keyed([(_CONTENTS_LENGTH, k) for k in values])
+            self._asked = values
+        return found
+
+    def finish(self) -> list[bytes]:
+        """The keys the last batch found; the connection is closed."""
+        found = self._collect()
+        self.close()
+        return found
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+
+    def _collect(self) -> list[bytes]:
+        if not self._asked or self._stream is None:
+            return []
+        sizes, values, self._asked = self._stream.read(self._count), self._asked, []
+        floor = self.sample.census_bytes or 0
+        large = [key for key, size in zip(values, sizes) if isinstance(size, int) and
+                 size >= floor]
+        return [*large, *self.sample.add_census(large)] if large else []
