@@ -167,9 +167,7 @@ def conform(name: str, frame: pd.DataFrame | dict[str, list]) -> pd.DataFrame:
         frame = frame.reset_index(drop=True)
     columns = frame if isinstance(frame, dict) else {c: frame[c] for c in frame.columns}
     length = len(next(iter(columns.values()))) if columns else 0
-    # A frame without weights (saved before sampling existed) is a full scan's.
-    out = {col: as_dtype(columns[col] if col in columns else
-                         [1.0 if col == WEIGHT else None] * length, dtype)
+    out = {col: as_dtype(columns[col] if col in columns else [None] * length, dtype)
            for col, dtype in schema.items()}
     extras = {col: _extra(values) for col, values in columns.items() if col not in schema}
     return pd.DataFrame({**out, **extras})

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import pandas as pd
 
 from .keys import KEY_KINDS
-from .schemas import FRAME_NAMES, conform, empty_frame
+from .schemas import FRAME_NAMES, WEIGHT, conform, empty_frame
 from .settings import ScanSettings
 
 if TYPE_CHECKING:
@@ -91,6 +91,8 @@ class Snapshot:
             else:
                 built[name] = conform(name, given if isinstance(given, pd.DataFrame)
                                       else pd.DataFrame(list(given)))
+            if WEIGHT in built[name].columns:  # rows given without weights: one key each
+                built[name][WEIGHT] = built[name][WEIGHT].fillna(1.0)
         keys_read = len(built["keys"])
         provenance = Provenance(app=app, url=url, scanned_at=scanned_at, duration_s=0.0,
                                 settings=ScanSettings(), complete=complete,

@@ -25,9 +25,11 @@ lower bound is never below what the sample itself saw, which is certain. A
 group read in fewer than ten rows (whose spread they cannot tell) also spans
 the distribution-free bounds: from what was read up to every unread unit of
 its stratum as large as the largest read. Where a group is read in a handful
-of rows, Student's t replaces the normal quantile.
+of rows, Student's t replaces the normal quantile. The families of the
+*census* (values of ``sample_census_bytes`` or more, read whatever the hash)
+are strata read whole: they count as they are and add no variance.
 
-**The pre-flight** (:class:`Estimate`) walks SCAN for a moment: the keys it
+**The pre-flight** (:class:`~.preflight.Estimate`) walks SCAN for a moment: the keys it
 named are a hash sample of the db, of which ``DBSIZE`` (exact) is known, so
 the app's keys are the ratio estimate ``DBSIZE * m / e`` (``m`` of the app
 among ``e`` named), with the Wilson interval of the share ``m / e``.
@@ -37,9 +39,9 @@ keys on a 2-core machine): a full scan reads :data:`SCAN_KEYS_PER_S` keys a
 second and peaks at :data:`CLIENT_BYTES_PER_KEY` of client memory per key
 (1,837 MiB peak RSS for 2,074,019 keys); a sampled walk has the server name
 every key of the db at about :data:`WALK_KEYS_PER_S` a second (SCAN ... MATCH
-COUNT 1000 takes ~1.3 ms of server time per 1000 keys; measured 1.3 s for the
-518,501 keys of the 250k-result benchmark keyspace) besides reading its
-sample at the full rate.
+COUNT 1000 takes ~1.3 ms of server time per 1000 keys; a 1% sample of the
+518,507 keys of the 250k-result benchmark keyspace took 1.5 s) besides
+reading its sample at the full rate.
 """
 
 from __future__ import annotations
