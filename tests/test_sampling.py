@@ -232,3 +232,13 @@ def test_the_guard_refuses_a_full_scan_it_expects_to_be_too_long(
     assert main(argv) == EXIT_CODES["too_large"] == 8
     assert "--full" in capsys.readouterr().err
     assert main([*argv, "--full"]) == 0
+
+
+def test_a_key_on_two_nodes_counts_once(workload: tuple[str, str], full: Snapshot) -> None:
+    # The same server given twice is one keyspace read through two nodes.
+    with mognet_lab.connect([workload[0], workload[0]], app=workload[1]) as lab:
+        sampled = lab.scan(progress=False, sample=0.1)
+    assert sampled.population == full.population
+    assert sampled.keys["key"].is_unique
+    single = _scan(workload, sample=0.1)
+    assert set(sampled.keys["key"]) == set(single.keys["key"])
