@@ -17,6 +17,7 @@ from .errors import (
     InvalidURL,
     MognetLabError,
     RedisUnavailable,
+    ScanTooLarge,
     ScanWarning,
 )
 from .urls import censor_text
@@ -37,6 +38,7 @@ EXIT_CODES = {
     "no_app": 5,         # the app has no keys in this Redis
     "bad_dump": 6,       # the file given is not a readable RDB dump
     "findings": 7,       # `findings --fail-on`: a finding at or above that severity
+    "too_large": 8,      # the pre-flight expects a full scan past the guard (no --full)
 }
 _SOURCE_HELP = "redis://[user:password@]host:port/db (rediss:// for TLS), or an RDB dump file"
 _EPILOG = """\
@@ -44,6 +46,8 @@ examples:
   mognet-lab demo                                  scan a built-in demo (no Redis needed)
   mognet-lab apps redis://localhost:6379/0         which Mognet apps live there
   mognet-lab scan redis://localhost:6379/0 --app my_app
+  mognet-lab scan redis://localhost:6379/0 --app my_app --estimate     a pre-flight, seconds
+  mognet-lab scan redis://localhost:6379/0 --app my_app --sample 0.01  a 1% sample, estimates
   mognet-lab scan rediss://:PASSWORD@host:6380/0 --app my_app --frame values -o values.parquet
   mognet-lab report redis://localhost:6379/0 --app my_app -o report.html --redact
   mognet-lab report --snapshot monday.mognetlab -o report.md
@@ -55,9 +59,9 @@ examples:
 
 exit codes: 0 ok, 1 error, 2 usage, 3 Redis unreachable / not Redis / TLS,
 4 access denied, 5 app not found, 6 not a readable RDB dump, 7 findings --fail-on
-reached. scan, report and apps read the path of an RDB dump (the [rdb] extra)
-wherever they take a URL, sending nothing to Redis. mognet_lab only ever reads:
-it never writes, deletes or expires a key.
+reached, 8 scan too large (use --sample F or --full). scan, report and apps read the
+path of an RDB dump (the [rdb] extra) wherever they take a URL, sending nothing to
+Redis. mognet_lab only ever reads: it never writes, deletes or expires a key.
 """
 
 
@@ -90,6 +94,9 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--dataset", metavar="DIR",
                       help="write the scan to a Parquet dataset instead (bounded memory; "
                            "resumes an unfinished one), for mognet_lab.open_dataset")
+    scan.add_argument("--estimate", action="store_true",
+                      help="only the pre-flight: the app's keys (with an interval), a scan's "
+                           "expected time and memory, the db's keys and TTLs (seconds)")
     _scan_options(scan)
 
     _report_parser(commands)
@@ -129,6 +136,13 @@ def _report_parser(commands: argparse._SubParsersAction) -> None:
 def _scan_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=1000, help="keys per round trip (1000)")
     parser.add_argument("--limit", type=int, help="stop after this many keys")
+    parser.add_argument("--sample", type=float, metavar="F",
+                        help="read only this fraction of the app (e.g. 0.01); totals become "
+                             "estimates with 95%% intervals")
+    parser.add_argument("--sample-seed", type=int, metavar="N",
+                        help="another seed draws another sample (default 0)")
+    parser.add_argument("--full", action="store_true",
+                        help="scan everything even when the pre-flight expects a long scan")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.add_argument("--replicas", action="store_true",
                         help="read each primary's replica instead (a Redis Cluster: every "
@@ -153,9 +167,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _exit_code(exc: MognetLabError) -> int:
-    for kind, name in ((BadDump, "bad_dump"), (AppNotFound, "no_app"),
-                       (AccessDenied, "denied"), (RedisUnavailable, "unreachable"),
-                       (InvalidURL, "usage"), (BadOption, "usage")):
+    for kind, name in ((BadDump, "bad_dump"), (ScanTooLarge, "too_large"),
+                       (AppNotFound, "no_app"), (AccessDenied, "denied"),
+                       (RedisUnavailable, "unreachable"), (InvalidURL, "usage"),
+                       (BadOption, "usage")):
         if isinstance(exc, kind):
             return EXIT_CODES[name]
     return EXIT_CODES["error"]
@@ -187,6 +202,8 @@ def _scan(args: argparse.Namespace) -> int:
     from .export import format_for, write_frame
     from .views import summary_text
 
+    if args.estimate:
+        return _estimate(args)
     if args.dataset:
         return _scan_to_dataset(args)
     # Every output is checked before the scan, which may take minutes.
@@ -221,20 +238,39 @@ def _read(args: argparse.Namespace) -> Snapshot:
     """Scan the app at the Redis URL ``args.url``, or read it from the RDB dump at that
     path."""
     from .lab import from_rdb
-    from .offline import looks_like_dump
     from .settings import ScanSettings
 
-    source = args.url
-    if not source.startswith(("redis://", "rediss://", "unix://")) and \
-            looks_like_dump(source):
+    if _is_dump(args.url):
+        if args.sample is not None:
+            raise BadOption("--sample reads part of a live Redis: a dump is read whole "
+                            "(and fast), so leave --sample out.")
         settings = ScanSettings(batch=args.batch, limit=args.limit)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ScanWarning)
-            snapshot = from_rdb(source, app=args.app, progress=not args.no_progress,
+            snapshot = from_rdb(args.url, app=args.app, progress=not args.no_progress,
                                 settings=settings)
         return _print_warnings(snapshot)
     with _connect(args) as lab:
         return _scan_quietly(lab, args)
+
+
+def _is_dump(source: str) -> bool:
+    """Whether ``source`` names an RDB dump file rather than a Redis URL."""
+    from .offline import looks_like_dump
+
+    return not source.startswith(("redis://", "rediss://", "unix://")) and \
+        looks_like_dump(source)
+
+
+def _estimate(args: argparse.Namespace) -> int:
+    """Print the pre-flight of a live Redis (seconds, whatever its size)."""
+    if _is_dump(args.url):
+        raise BadOption("--estimate asks a live Redis: a dump is read whole, so scan it.")
+    with _connect(args) as lab:
+        print(repr(lab.estimate()))
+    return 0
+
+
 def _scan_to_dataset(args: argparse.Namespace) -> int:
     if args.frame or args.format or args.output or args.save:
         raise BadOption("--dataset writes every frame to DIR: leave out --frame, --format, "
@@ -300,7 +336,10 @@ def _scan_quietly(lab: Lab, args: argparse.Namespace) -> Snapshot:
     ``warnings`` output)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ScanWarning)
-        snapshot = lab.scan(progress=not args.no_progress, limit=args.limit, batch=args.batch)
+        snapshot = lab.scan(progress=not args.no_progress, limit=args.limit, batch=args.batch,
+                            sample=getattr(args, "sample", None),
+                            sample_seed=getattr(args, "sample_seed", None),
+                            full=getattr(args, "full", False))
     return _print_warnings(snapshot)
 
 

@@ -52,7 +52,10 @@ class ComparisonSummary:
 def _totals(frame: pd.DataFrame, by: str, size: str, label: str) -> pd.DataFrame:
     keys = frame[by].astype(object).where(frame[by].notna(), NO_NAME)
     sizes = pd.to_numeric(frame[size], errors="coerce").fillna(0)
-    grouped = pd.DataFrame({by: keys, "n": 1, "bytes": sizes}).groupby(by, sort=False).sum()
+    # A sampled scan's rows stand for `weight` keys each (1.0 after a full scan).
+    weight = frame["weight"].fillna(1.0) if "weight" in frame.columns else 1.0
+    grouped = pd.DataFrame({by: keys, "n": weight, "bytes": sizes * weight}).groupby(
+        by, sort=False).sum().round()
     return grouped.rename(columns={"n": label})
 
 
@@ -102,6 +105,9 @@ def _notes(old: Snapshot, new: Snapshot, elapsed: pd.Timedelta) -> tuple[str, ..
     for label, snap in (("old", old), ("new", new)):
         if not snap.complete:
             notes.append(f"the {label} scan is partial (limit): its totals undercount")
+        if snap.sampled:
+            notes.append(f"the {label} scan read a {snap.sample_fraction:.2%} sample: its "
+                         "figures are estimates (samples of one seed choose the same ids)")
     if elapsed < pd.Timedelta(0):
         notes.append("the 'new' snapshot was scanned before the 'old' one")
     return tuple(notes)
@@ -109,7 +115,8 @@ def _notes(old: Snapshot, new: Snapshot, elapsed: pd.Timedelta) -> tuple[str, ..
 
 def _summary(old: Snapshot, new: Snapshot) -> ComparisonSummary:
     elapsed = pd.Timestamp(new.provenance.scanned_at) - pd.Timestamp(old.provenance.scanned_at)
-    keys_old, keys_new = len(old.keys), len(new.keys)
+    keys_old, keys_new = (sum(s.population.values()) if s.sampled else len(s.keys)
+                          for s in (old, new))
     bytes_old, bytes_new = app_bytes(old), app_bytes(new)
     ids_old, ids_new = _ids(old), _ids(new)
     common = ids_old.index.intersection(ids_new.index)

@@ -14,6 +14,7 @@ what to do next. Errors from redis-py are translated once, in the reader.
     ├── AccessDenied          wrong password, or an ACL denies a needed command
     ├── AppNotFound           no key of this app exists (names the apps that do)
     ├── NotReadOnly           something asked the reader to send a write command
+    ├── ScanTooLarge          a full scan the pre-flight expects to be too long or big
     ├── EmbeddedRedisError    the private demo/test redis-server could not start
     ├── BadDump               a file given as an RDB dump cannot be read as one
     └── MissingExtra          an optional dependency (an extra) is not installed
@@ -33,6 +34,7 @@ __all__ = [
     "AccessDenied",
     "AppNotFound",
     "NotReadOnly",
+    "ScanTooLarge",
     "EmbeddedRedisError",
     "BadDump",
     "MissingExtra",
@@ -79,6 +81,10 @@ class AppNotFound(MognetLabError, LookupError):
 
 class NotReadOnly(MognetLabError, RuntimeError):
     """A command outside the reader's read-only allow-list was requested."""
+
+
+class ScanTooLarge(MognetLabError, RuntimeError):
+    """The pre-flight expects a full scan to exceed the guard: sample it, or pass full=True."""
 
 
 class EmbeddedRedisError(MognetLabError, RuntimeError):

@@ -75,6 +75,8 @@ def build_frames(columns: Mapping[str, Columns | ChunkedFrame],
     # Popped first: each unsorted frame is freed column by column as it is sorted.
     frames["keys"] = _sorted(frames.pop("keys"), ["key"])
     frames["results"] = _sorted(frames.pop("results"), ["created", "result_id"])
+    for name in schemas.WEIGHTED_FRAMES:  # every row one key; a sampled scan reweighs
+        frames[name][schemas.WEIGHT] = 1.0
     return {name: frames[name] for name in _ORDER}
 
 

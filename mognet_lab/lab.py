@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 import pandas as pd
 
-from .errors import AppNotFound, ScanWarning, bad_option
+from .errors import AppNotFound, ScanTooLarge, ScanWarning, bad_option
 from .keys import KEY_KINDS, MOGNET_SCAN_PATTERN, app_scan_pattern, split_app
 from .reader import Node, has_keys, iter_keys, open_node, ping
 from .reader.cluster import expand_cluster
@@ -23,6 +23,7 @@ from .snapshot import Snapshot
 
 if TYPE_CHECKING:
     from .dataset import Dataset
+    from .analysis.preflight import Estimate
     from .display import ValueView
     from .offline import Thresholds
 
@@ -51,16 +52,20 @@ class Lab:
 
     @overload
     def scan(self, *, progress: bool = ..., limit: int | None = ..., batch: int | None = ...,
+             sample: float | None = ..., sample_seed: int | None = ..., full: bool = ...,
              settings: ScanSettings | None = ..., to: None = ...,
              part_keys: int | None = ..., buckets: int | None = ...) -> Snapshot: ...
 
     @overload
     def scan(self, *, progress: bool = ..., limit: int | None = ..., batch: int | None = ...,
+             sample: float | None = ..., sample_seed: int | None = ..., full: bool = ...,
              settings: ScanSettings | None = ..., to: str | os.PathLike[str],
              part_keys: int | None = ..., buckets: int | None = ...) -> Dataset: ...
 
     def scan(self, *, progress: bool = True, limit: int | None = None,
-             batch: int | None = None, settings: ScanSettings | None = None,
+             batch: int | None = None, sample: float | None = None,
+             sample_seed: int | None = None, full: bool = False,
+             settings: ScanSettings | None = None,
              to: str | os.PathLike[str] | None = None, part_keys: int | None = None,
              buckets: int | None = None) -> Snapshot | Dataset:
         """Read every key of the app into a :class:`~mognet_lab.Snapshot`.
@@ -73,17 +78,36 @@ class Lab:
             Stop after this many keys; the snapshot is then marked incomplete.
         batch
             At most this many keys per pipelined round trip (default 1000).
+        sample
+            Read only this fraction of the app (e.g. ``0.01``): results chosen
+            by a hash of their id, each with its whole family; every total an
+            analysis gives is then an estimate with a 95% interval.
+        sample_seed
+            Another seed picks another sample (default 0: the same ids every time).
+        full
+            Scan even when the pre-flight expects the scan to exceed
+            ``settings.guard_seconds`` or ``settings.guard_bytes``.
         settings
-            Further options (:class:`~mognet_lab.ScanSettings`); ``limit`` and
-            ``batch``, when given here, override its values.
+            Further options (:class:`~mognet_lab.ScanSettings`); ``limit``,
+            ``batch``, ``sample`` and ``sample_seed``, when given here, override
+            its values.
         to
             Write the scan to this dataset directory instead (Parquet, bounded
             memory whatever the keyspace) and return it opened
             (:func:`~mognet_lab.open_dataset`); an unfinished scan there is
-            resumed if the server is the same process.
+            resumed if the server is the same process. A dataset holds every
+            key: no ``sample``, and no size guard (its memory stays bounded).
         part_keys, buckets
             With ``to``: keys per part written while scanning, and partitions
             of the finished frames (see :func:`mognet_lab.dataset.scan_to_dataset`).
+
+        Raises
+        ------
+        ScanTooLarge
+            A full scan (no ``sample``, no ``full=True``, no ``to``) the
+            pre-flight expects to take longer than ``guard_seconds`` or more
+            client memory than ``guard_bytes``; the message suggests a sample
+            fraction.
 
         Warns
         -----
@@ -97,21 +121,70 @@ class Lab:
 
         chosen = settings or ScanSettings()
         overrides: dict[str, Any] = {name: value for name, value in
-                                     (("limit", limit), ("batch", batch)) if value is not None}
+                                     (("limit", limit), ("batch", batch), ("sample", sample),
+                                      ("sample_seed", sample_seed)) if value is not None}
         if overrides:
             chosen = dataclasses.replace(chosen, **overrides)
         if to is not None:
             from .dataset import open_dataset, scan_to_dataset
 
+            if chosen.sample is not None:
+                raise bad_option("sample", chosen.sample, "None with to= (a dataset holds "
+                                 "every key; sample into memory instead)")
             return open_dataset(scan_to_dataset(self.nodes, self.app, chosen, url=self.url, to=to,
                                                 progress=progress, part_keys=part_keys,
                                                 buckets=buckets))
+        if not full and chosen.sample is None:
+            self._guard(chosen)
         snapshot = scan_app(self.nodes, self.app, chosen, url=self.url, progress=progress)
         # with_warnings keeps each sentence once, should the scanner have added it too.
         snapshot = snapshot.with_warnings(scan_warnings(snapshot))
         for text in snapshot.warnings:
             warnings.warn(f"{self.app}: {text}", ScanWarning, stacklevel=2)
         return snapshot
+
+    def estimate(self, *, seconds: float = 2.0) -> Estimate:
+        """What a scan of the app would find and cost, within seconds, before any scan.
+
+        Reads what each server tells for free (``INFO keyspace``/``memory``,
+        ``DBSIZE``, on Redis 8 ``INFO keysizes``) and walks SCAN for about
+        ``seconds``: the part of the hash table walked is a hash sample of
+        the keys, so the app's share of it estimates the app's keys.
+
+        Parameters
+        ----------
+        seconds
+            How long the partial SCAN walk may take on each node, at most.
+
+        Returns
+        -------
+        mognet_lab.analysis.preflight.Estimate
+            Keys of the app (estimate and 95% interval), expected scan time
+            and client memory, the db's keys, keys with a TTL and memory.
+        """
+        from .analysis.preflight import Estimate
+        from .reader.preflight import preflight
+
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or \
+                not 0 < seconds <= 60:
+            raise bad_option("seconds", seconds, "a number of seconds from 0 to 60")
+        walks = [preflight(node, self.app, seconds=float(seconds)) for node in self.nodes]
+        return Estimate(self.app, walks)
+
+    def _guard(self, settings: ScanSettings) -> None:
+        """Refuse a full scan the pre-flight expects to be too large (cheap when small)."""
+        from .analysis.preflight import Estimate, guard_message
+        from .reader.preflight import db_keys, preflight
+
+        if settings.limit is not None and Estimate.fits(settings.limit, settings):
+            return  # a limited scan reads no more than that
+        if Estimate.fits(sum(db_keys(node) for node in self.nodes), settings):
+            return  # even every key of the db would fit: no walk needed
+        estimate = Estimate(self.app, [preflight(node, self.app, seconds=1.0)
+                                       for node in self.nodes])
+        message = guard_message(estimate, settings)
+        if message is not None:
+            raise ScanTooLarge(message)
 
     def close(self) -> None:
         """Release the connections mognet_lab opened."""

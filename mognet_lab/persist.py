@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import MognetLabError
-from .schemas import FRAME_NAMES
+from .schemas import FRAME_NAMES, WEIGHT, WEIGHTED_FRAMES
 from .settings import ScanSettings
 from .snapshot import MEMORY_SOURCES, Provenance, Snapshot
 from .urls import censor_url
@@ -113,6 +113,8 @@ def _provenance_record(snapshot: Snapshot, frames: dict[str, Any]) -> dict[str, 
             "duration_s": p.duration_s, "settings": dataclasses.asdict(p.settings),
             "complete": p.complete, "keys_read": p.keys_read, "version": p.version,
             "warnings": list(p.warnings), "memory_source": p.memory_source,
+            "sample_fraction": p.sample_fraction, "sample_seed": p.sample_seed,
+            "population": dict(p.population),
             "saved_at": _iso(datetime.now(timezone.utc)), "frames": frames}
 
 
@@ -238,6 +240,23 @@ def _settings(saved: Any) -> ScanSettings:
         return ScanSettings()
 
 
+def _sampling(record: dict[str, Any]) -> dict[str, Any]:
+    """A sampled scan's fraction, seed and population (a snapshot saved before: none)."""
+    fraction = record.get("sample_fraction")
+    if fraction is None:
+        return {}
+    population = record.get("population") or {}
+    return {"sample_fraction": float(fraction), "sample_seed": int(record["sample_seed"]),
+            "population": tuple((str(k), int(n)) for k, n in population.items())}
+
+
+def _weighted(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Frames saved before sampling existed have no weights: every row is one key."""
+    if name in WEIGHTED_FRAMES and WEIGHT not in frame.columns:
+        frame[WEIGHT] = 1.0
+    return frame
+
+
 def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
     """Load a snapshot saved by :func:`save_snapshot`, with its dtypes and provenance.
 
@@ -254,8 +273,8 @@ def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
     if missing:
         raise MognetLabError(f"The saved snapshot at {str(where)!r} lacks the frames "
                              f"{missing}: it is incomplete.")
-    frames = {name: _read_frame(where, name, entries[name]) for name in entries
-              if name in FRAME_NAMES}
+    frames = {name: _weighted(name, _read_frame(where, name, entries[name]))
+              for name in entries if name in FRAME_NAMES}
     try:
         provenance = Provenance(
             app=str(record["app"]), url=str(record["url"]),
@@ -264,7 +283,8 @@ def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
             complete=bool(record["complete"]), keys_read=int(record["keys_read"]),
             version=str(record["version"]),
             warnings=tuple(str(w) for w in record.get("warnings") or ()),
-            memory_source=_memory_source(record.get("memory_source")))
+            memory_source=_memory_source(record.get("memory_source")),
+            **_sampling(record))
     except (KeyError, TypeError, ValueError) as exc:
         raise MognetLabError(f"{PROVENANCE_FILE} at {str(where)!r} lacks or garbles "
                              f"{exc}: the saved snapshot is damaged.") from exc

@@ -9,16 +9,22 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Iterator, Mapping, Sequence
 
+import numpy as np
+import pandas as pd
+
 from ._version import __version__
 from .frames import build_frames
 from .keys import app_scan_pattern
 from .progress import progress_bar, scan_total
 from .raw import KindBatch
 from .reader import Node, ServerIdentity, Walk, read_server, server_identity
+from .reader.sample import KeySample
 from .reader.seen import SeenKeys
+from .schemas import WEIGHT
 from .records import Collector
 from .settings import ScanSettings
-from .snapshot import Provenance, Snapshot
+from .snapshot import Provenance, Snapshot, census_ids
+from .vector import member_of
 
 __all__ = ["scan_app"]
 
@@ -35,6 +41,10 @@ class _Reading:
         self.nodes, self.app, self.settings, self.servers = nodes, app, settings, servers
         self.complete = True
         self.warnings: list[str] = []
+        # One sample for every node: a key found on two nodes is counted once.
+        self.sample = None if settings.sample is None else \
+            KeySample(app, settings.sample, settings.sample_seed, shared=len(nodes) > 1,
+                      census_bytes=settings.sample_census_bytes)
 
     def __iter__(self) -> Iterator[list[KindBatch]]:
         seen = SeenKeys()  # shared: a key seen on two nodes counts once
@@ -43,7 +53,7 @@ class _Reading:
         for node, server in zip(self.nodes, self.servers):
             before = server_identity(node)
             walk = Walk(node, self.app, pattern, _for_server(server, self.settings), seen,
-                        budget)
+                        budget, self.sample)
             yield from walk
             self._check_same_server(node, before, server_identity(node))
             budget = walk.budget
@@ -141,12 +151,55 @@ def scan_app(nodes: Sequence[Node], app: str, settings: ScanSettings, *, url: st
             collector.flush()
     finally:
         bar.close()
+    sample = reading.sample
     provenance = Provenance(app=app, url=url, scanned_at=started,
                             duration_s=time.perf_counter() - clock, settings=settings,
                             complete=reading.complete, keys_read=collector.keys_read,
                             warnings=tuple(reading.warnings),
-                            version=__version__)
+                            version=__version__,
+                            sample_fraction=None if sample is None else sample.fraction,
+                            sample_seed=None if sample is None else sample.seed,
+                            population=() if sample is None else
+                            tuple(sample.population.items()))
     frames = build_frames(collector.frames, servers, consume=True,
                           metadata_fields=collector.metadata_fields,
                           max_metadata_columns=settings.max_metadata_columns)
-    return Snapshot(frames, provenance)
+    census = census_ids(frames["values"], settings.sample_census_bytes) \
+        if sample is not None else None
+    return Snapshot(_weighted(frames, None if sample is None else sample.population, census),
+                    provenance)
+
+
+# The kind of key each weighted frame's rows are (keys: each row's own kind).
+_FRAME_KINDS = {"results": "result", "values": "value", "children": "children",
+                "metadata": "metadata", "states": "state"}
+
+
+def _weighted(frames: dict[str, pd.DataFrame], population: Mapping[str, int] | None,
+              census: pd.Index | None) -> dict[str, pd.DataFrame]:
+    """Give every row its weight: the keys of its kind the walk counted over those read.
+
+    A full scan's rows each stand for one key (1.0). A sampled one's stand for
+    ``N_k / n_k`` keys of kind ``k``: post-stratified by kind, the ratio
+    estimator with the exact population count (see :mod:`.analysis.estimate`);
+    the families of the census (large values, read whatever the hash) stand
+    for themselves and are taken out of both counts.
+    """
+    if population is None or census is None:
+        return frames  # build_frames weighs each row of a full scan 1.0
+    keys = frames["keys"]
+    taken = member_of(keys["result_id"], census).to_numpy(dtype=bool)
+    kinds = keys["kind"].astype(object)
+    read = kinds[~taken].value_counts()
+    whole = kinds[taken].value_counts()
+    ratio = {kind: (population.get(kind, 0) - whole.get(kind, 0)) / n
+             for kind, n in read.items() if n}
+    keys[WEIGHT] = np.where(taken, 1.0, kinds.map(ratio).astype("float64").to_numpy())
+    for name, kind in _FRAME_KINDS.items():
+        frame = frames[name]
+        owner = frame["parent_id" if name == "children" else "request_id" if name == "states"
+                      else "result_id"]
+        mine = member_of(owner, census).to_numpy(dtype=bool) if name != "states" else \
+            np.zeros(len(frame), dtype=bool)
+        frame[WEIGHT] = np.where(mine, 1.0, float(ratio.get(kind, 1.0)))
+    return frames

@@ -10,7 +10,8 @@ from typing import Mapping
 
 import pandas as pd
 
-__all__ = ["SCHEMAS", "FRAME_NAMES", "VALUE_STATUSES", "empty_frame", "conform"]
+__all__ = ["SCHEMAS", "FRAME_NAMES", "VALUE_STATUSES", "WEIGHT", "WEIGHTED_FRAMES",
+           "empty_frame", "conform"]
 
 # Arrow-backed: ids and key names cost their bytes, not a Python object each.
 STRING = pd.StringDtype("pyarrow")
@@ -23,6 +24,10 @@ BOOL = "boolean"
 
 # value_status of a result: what its /value key tells about the final value.
 VALUE_STATUSES = ("present", "not_ready", "lost", "none", "unreadable")
+# How many keys of the app each row stands for: 1.0 after a full scan; after a
+# sampled one, the keys of its kind the walk counted over those it read
+# (mognet_lab.analysis.estimate scales totals up with it).
+WEIGHT = "weight"
 
 RESULTS: Mapping[str, object] = {
     "result_id": STRING,
@@ -50,6 +55,7 @@ RESULTS: Mapping[str, object] = {
     "total_memory_bytes": INT,
     "extra_fields": STRING,
     "error": STRING,
+    WEIGHT: FLOAT,
 }
 
 VALUES: Mapping[str, object] = {
@@ -69,6 +75,7 @@ VALUES: Mapping[str, object] = {
     "ttl_s": FLOAT,
     "memory_bytes": INT,
     "error": STRING,
+    WEIGHT: FLOAT,
 }
 
 KEYS: Mapping[str, object] = {
@@ -79,12 +86,14 @@ KEYS: Mapping[str, object] = {
     "memory_bytes": INT,
     "ttl_s": FLOAT,
     "error": STRING,
+    WEIGHT: FLOAT,
 }
 
 CHILDREN: Mapping[str, object] = {
     "parent_id": STRING,
     "child_id": STRING,
     "error": STRING,
+    WEIGHT: FLOAT,
 }
 
 # Metadata fields are flattened into further columns after these (mognet_lab.fields).
@@ -96,6 +105,7 @@ METADATA: Mapping[str, object] = {
     "error": STRING,
     # Fields not given a column of their own (names that do not recur), as JSON.
     "other_fields": STRING,
+    WEIGHT: FLOAT,
 }
 
 STATES: Mapping[str, object] = {
@@ -105,6 +115,7 @@ STATES: Mapping[str, object] = {
     "ttl_s": FLOAT,
     "memory_bytes": INT,
     "error": STRING,
+    WEIGHT: FLOAT,
 }
 
 SERVER: Mapping[str, object] = {
@@ -136,6 +147,7 @@ SCHEMAS: Mapping[str, Mapping[str, object]] = {
     "server": SERVER,
 }
 FRAME_NAMES = tuple(SCHEMAS)
+WEIGHTED_FRAMES = tuple(name for name in FRAME_NAMES if WEIGHT in SCHEMAS[name])
 
 
 def empty_frame(name: str) -> pd.DataFrame:

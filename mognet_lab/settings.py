@@ -77,6 +77,28 @@ class ScanSettings:
         transferred. Smaller ones are fetched whole and clipped here: a script
         call copies the contents into Lua, which costs the server more time
         than sending them (measured on Redis 7.0: 1.4 ms against 0.07 ms for 1 MiB).
+    sample
+        Read only this fraction of the app (0 < sample <= 1; ``None``: all):
+        results chosen by a hash of their id with their whole family, state
+        hashes by a hash of their id, other keys by a hash of the key. The
+        walk still counts every key of the app by kind, so totals can be
+        scaled up with intervals (:mod:`mognet_lab.analysis.estimate`).
+    sample_seed
+        Picks another sample of the same fraction; the same seed chooses the
+        same ids on every day and every node.
+    sample_census_bytes
+        A sampled scan also reads every value whose contents are at least this
+        large, with its whole family, whatever the hash (``None``: none): a few
+        large values can hold much of the memory, and a sample that missed them
+        would be badly off. Their families count as they are (weight 1); the
+        walk asks ``HSTRLEN`` of each value it leaves out.
+    sample_scan_count
+        ``COUNT`` of each SCAN call of a sampled walk: it reads few of the keys
+        a page names, so larger pages walk the keyspace in fewer round trips.
+    guard_seconds, guard_bytes
+        A full scan that the pre-flight expects to take longer than this, or
+        to need more client memory, raises
+        :class:`~mognet_lab.errors.ScanTooLarge` (``scan(full=True)`` goes ahead).
     """
 
     batch: int = 1000
@@ -96,6 +118,12 @@ class ScanSettings:
     max_metadata_columns: int = 100
     max_contents_bytes: int | None = None
     overlap: bool | None = None
+    sample: float | None = None
+    sample_seed: int = 0
+    sample_scan_count: int = 1000
+    sample_census_bytes: int | None = 64 << 10
+    guard_seconds: float = 300.0
+    guard_bytes: int = 4 << 30
 
     def __post_init__(self) -> None:
         if not isinstance(self.batch, int) or not 1 <= self.batch <= 100_000:
@@ -113,10 +141,29 @@ class ScanSettings:
             not isinstance(self.memory_samples, int) or self.memory_samples < 0
         ):
             raise bad_option("memory_samples", self.memory_samples, "None or an integer >= 0")
-        for name in ("scan_count", "decompress_cap", "head_bytes", "max_members_per_call",
-                     "max_hash_fields", "max_fetch_bytes", "server_clip_bytes",
-                     "max_field_bytes", "max_key_bytes", "max_batch_bytes",
+        self._check_sampling()
+        for name in ("scan_count", "sample_scan_count", "guard_bytes", "decompress_cap",
+                     "head_bytes", "max_members_per_call", "max_hash_fields",
+                     "max_fetch_bytes", "server_clip_bytes", "max_field_bytes",
+                     "max_key_bytes", "max_batch_bytes",
                      "max_edges_per_parent", "max_metadata_columns"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise bad_option(name, value, "a positive integer")
+
+    def _check_sampling(self) -> None:
+        sample = self.sample
+        if sample is not None and (isinstance(sample, bool) or
+                                   not isinstance(sample, (int, float)) or
+                                   not 0 < sample <= 1):
+            raise bad_option("sample", sample, "None or a fraction with 0 < sample <= 1")
+        if isinstance(self.sample_seed, bool) or not isinstance(self.sample_seed, int) or \
+                not 0 <= self.sample_seed < 1 << 63:
+            raise bad_option("sample_seed", self.sample_seed, "an integer >= 0")
+        census = self.sample_census_bytes
+        if census is not None and (isinstance(census, bool) or not isinstance(census, int)
+                                   or census < 1):
+            raise bad_option("sample_census_bytes", census, "None or a positive integer")
+        guard = self.guard_seconds
+        if isinstance(guard, bool) or not isinstance(guard, (int, float)) or not guard > 0:
+            raise bad_option("guard_seconds", guard, "a positive number of seconds")

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import pandas as pd
 
-from .schemas import FRAME_NAMES, conform, empty_frame
+from .keys import KEY_KINDS
+from .schemas import FRAME_NAMES, WEIGHT, conform, empty_frame
 from .settings import ScanSettings
 
 if TYPE_CHECKING:
@@ -17,11 +18,20 @@ if TYPE_CHECKING:
     from .views import ResultView, ServerInfo
     from .widgets import Dashboard
 
-__all__ = ["MEMORY_SOURCES", "Provenance", "Snapshot"]
+__all__ = ["MEMORY_SOURCES", "Provenance", "Snapshot", "census_ids"]
 
 # Where ``memory_bytes`` comes from: Redis' own MEMORY USAGE (a live scan), or the
 # model of mognet_lab.offline.memory_model (a snapshot read from an RDB dump).
 MEMORY_SOURCES = ("memory_usage", "rdb_model")
+
+
+def census_ids(values: pd.DataFrame, census_bytes: int | None) -> pd.Index:
+    """Result ids a sampled scan read whatever the hash: their value's contents hold at
+    least ``census_bytes`` (``ScanSettings.sample_census_bytes``)."""
+    if census_bytes is None or not len(values):
+        return pd.Index([], dtype=object)
+    large = (values["stored_bytes"] >= census_bytes).fillna(False).to_numpy(dtype=bool)
+    return pd.Index(values.loc[large, "result_id"].dropna().astype(object).unique())
 
 
 @dataclass(frozen=True)
@@ -40,11 +50,21 @@ class Provenance:
     warnings: tuple[str, ...] = ()
     # "memory_usage" (MEMORY USAGE, live) or "rdb_model" (modelled from an RDB dump).
     memory_source: str = "memory_usage"
+    # A sampled scan read this fraction of the app (None: every key), chosen by
+    # sample_seed; population holds (kind, keys) of every key its walk counted.
+    sample_fraction: float | None = None
+    sample_seed: int | None = None
+    population: tuple[tuple[str, int], ...] = ()
 
     @property
     def memory_modelled(self) -> bool:
         """Whether ``memory_bytes`` is modelled (read from an RDB dump), not measured."""
         return self.memory_source == "rdb_model"
+
+    @property
+    def sampled(self) -> bool:
+        """Whether only a sample of the app's keys was read (figures are estimates)."""
+        return self.sample_fraction is not None
 
 
 @dataclass(frozen=True)
@@ -82,6 +102,8 @@ class Snapshot:
             else:
                 built[name] = conform(name, given if isinstance(given, pd.DataFrame)
                                       else pd.DataFrame(list(given)))
+            if WEIGHT in built[name].columns:  # rows given without weights: one key each
+                built[name][WEIGHT] = built[name][WEIGHT].fillna(1.0)
         keys_read = len(built["keys"])
         provenance = Provenance(app=app, url=url, scanned_at=scanned_at, duration_s=0.0,
                                 settings=ScanSettings(), complete=complete,
@@ -131,6 +153,36 @@ class Snapshot:
     @property
     def complete(self) -> bool:
         return self.provenance.complete
+
+    @property
+    def sampled(self) -> bool:
+        """Whether the scan read only a sample (``provenance.sample_fraction``)."""
+        return self.provenance.sampled
+
+    @property
+    def sample_fraction(self) -> float | None:
+        """The fraction of the app's keys a sampled scan chose (``None``: a full scan)."""
+        return self.provenance.sample_fraction
+
+    @property
+    def census(self) -> pd.Index:
+        """Result ids a sampled scan read with their whole family whatever the hash (their
+        value is large, see ``ScanSettings.sample_census_bytes``); empty for a full scan."""
+        if not self.provenance.sampled:
+            return pd.Index([], dtype=object)
+        if "census" not in self._cache:
+            self._cache["census"] = census_ids(self.values,
+                                               self.provenance.settings.sample_census_bytes)
+        return self._cache["census"]
+
+    @property
+    def population(self) -> dict[str, int]:
+        """Keys of the app by kind (every kind, zeros too) as a sampled scan's walk counted
+        them (exact); a full scan's keys by kind."""
+        if self.provenance.sampled:
+            return dict(self.provenance.population)
+        counts = self.keys["kind"].astype(object).value_counts()
+        return {**dict.fromkeys(KEY_KINDS, 0), **{str(kind): int(n) for kind, n in counts.items()}}
 
     @property
     def warnings(self) -> tuple[str, ...]:

@@ -55,6 +55,9 @@ DOORWAYS = {
     ("lab", "analysis", "from_rdb"),
     # Lab.scan(to=DIR) writes the scan to a dataset and opens it.
     ("lab", "dataset", "scan"),
+    # Lab.estimate shows the pre-flight as an analysis.preflight.Estimate, and the guard
+    # of a full scan judges it there (the estimators live in analysis.estimate).
+    ("lab", "analysis", "estimate"), ("lab", "analysis", "_guard"),
 }
 
 
@@ -218,7 +221,8 @@ PUBLIC = {
         "AccessDenied", "AppNotFound", "BadDump", "BadOption", "Comparison",
         "EmbeddedRedisError", "FRAME_NAMES", "History", "InvalidURL", "Lab", "MognetLabError",
         "NotReadOnly", "NotRedis", "Provenance",
-        "RedisUnavailable", "SCHEMAS", "ScanSettings", "ScanWarning", "Snapshot", "TLSFailed",
+        "RedisUnavailable", "SCHEMAS", "ScanSettings", "ScanTooLarge", "ScanWarning",
+        "Snapshot", "TLSFailed",
         "__version__",
         "compare", "connect", "discover_apps", "from_rdb", "Dataset", "open_dataset"],
     "mognet_lab.dataset": ["BatchSource", "CannotResume", "Dataset", "open_dataset",

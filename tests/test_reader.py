@@ -475,8 +475,8 @@ def test_public_api_is_pinned() -> None:
         "__version__", "AccessDenied", "AppNotFound", "BadDump", "BadOption", "Comparison",
         "Dataset", "EmbeddedRedisError", "FRAME_NAMES", "History", "InvalidURL", "Lab",
         "MognetLabError", "NotReadOnly", "NotRedis", "Provenance", "RedisUnavailable",
-        "SCHEMAS", "ScanSettings", "ScanWarning", "Snapshot", "TLSFailed", "compare",
-        "connect", "discover_apps", "from_rdb", "open_dataset",
+        "SCHEMAS", "ScanSettings", "ScanTooLarge", "ScanWarning", "Snapshot", "TLSFailed",
+        "compare", "connect", "discover_apps", "from_rdb", "open_dataset",
     ]
     for name in mognet_lab.__all__:
         assert hasattr(mognet_lab, name), name

@@ -181,7 +181,10 @@ def app_bytes(snapshot: Snapshot) -> int:
     else the results' and states' own sizes.
     """
     if len(snapshot.keys):
-        return int(memory(snapshot.keys).sum())
+        keys = snapshot.keys
+        if "weight" in keys.columns and snapshot.provenance.sampled:  # scaled up: an estimate
+            return int(round(float((memory(keys) * keys["weight"].fillna(1.0)).sum())))
+        return int(memory(keys).sum())
     # Hand-built snapshots may carry only the results: count what they say.
     return int(memory(snapshot.results, "total_memory_bytes").sum()
                + memory(snapshot.states).sum())

@@ -25,6 +25,7 @@ from ._common import (
     placeholder_mask,
     reference_time,
 )
+from .estimate import sample_label, scale_seen
 from .anomalies import (
     NEEDS_COMPLETE_SCAN,
     anomalies,
@@ -103,7 +104,10 @@ def findings(snapshot: Snapshot, *, stuck_after: str | timedelta = "6h",
         ``severity`` (ordered categorical critical > warning > info),
         ``code``, ``title``, ``measured`` (the numbers), ``keys`` and
         ``bytes`` (what the finding concerns, NA where not applicable) and
-        ``advice``; sorted by severity, then bytes, largest first.
+        ``advice``; sorted by severity, then bytes, largest first. On a
+        sampled snapshot ``keys`` and ``bytes`` are scaled up, each with
+        ``_low``/``_high`` (95%), and ``min_bytes`` keeps a finding only
+        when ``bytes_low`` reaches it.
     """
     limit = as_timedelta("stuck_after", stuck_after)
     floor = check_count("min_bytes", min_bytes, minimum=0)
@@ -113,10 +117,37 @@ def findings(snapshot: Snapshot, *, stuck_after: str | timedelta = "6h",
     table = pd.DataFrame(rows, columns=list(Finding._fields))
     table["advice"] = table["code"].map({**ADVICE, **ISSUE_ADVICE})
     table = table.astype(_COLUMNS)
-    table = table[table["bytes"].isna() | (table["bytes"] >= floor)]
+    if snapshot.sampled:
+        table = _scaled(table, snapshot)
+    # On a sampled snapshot a finding clears the floor only if its whole interval does.
+    least = table["bytes_low"] if "bytes_low" in table.columns else table["bytes"]
+    table = table[table["bytes"].isna() | (least >= floor).fillna(False)]
     order = table.assign(_rank=table["severity"].cat.codes, _size=table["bytes"].fillna(-1))
     order = order.sort_values(["_rank", "_size", "code"], ascending=[False, False, True])
     return table.loc[order.index].reset_index(drop=True)
+
+
+def _scaled(table: pd.DataFrame, snapshot: Snapshot) -> pd.DataFrame:
+    """A sampled snapshot's findings: keys and bytes scaled up, with 95% intervals; the
+    numbers in ``measured`` are those of the sample read, and it says so."""
+    label = sample_label(snapshot.sample_fraction)
+    columns: dict[str, list[Any]] = {c: [] for c in ("keys", "keys_low", "keys_high", "bytes",
+                                                     "bytes_low", "bytes_high")}
+    measured = []
+    for row in table.itertuples():
+        seen = None if pd.isna(row.keys) else \
+            scale_seen(snapshot, int(row.keys), 0 if pd.isna(row.bytes) else int(row.bytes))
+        for column, values in columns.items():
+            values.append(None if seen is None or (column.startswith("bytes") and
+                                                   pd.isna(row.bytes)) else seen[column])
+        measured.append(row.measured if seen is None else
+                        f"{row.measured} [counted in the keys read; {label}: about "
+                        f"{seen['keys']:,} ({seen['keys_low']:,}-{seen['keys_high']:,}) in all]")
+    out = table.assign(measured=pd.array(measured, dtype=pd.StringDtype()))
+    for column, values in columns.items():
+        out[column] = pd.array(values, dtype="Int64")
+    return out[["severity", "code", "title", "measured", "keys", "keys_low", "keys_high",
+                "bytes", "bytes_low", "bytes_high", "advice"]]
 
 
 def top_findings(snapshot: Snapshot, n: int = 5, **kwargs: Any) -> pd.DataFrame:

@@ -14,6 +14,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ..format import RESULT_STATES
 from ..snapshot import Snapshot
 from ..vector import member_of
 from ._common import (
@@ -30,6 +31,7 @@ from ._common import (
     result_labels,
     used_memory,
 )
+from .estimate import estimate_families, estimate_keys
 from .memo import memoized
 
 __all__ = ["AGE_BUCKETS", "MEMORY_GROUPS", "age_bucket", "memory_by", "result_families"]
@@ -66,6 +68,11 @@ def memory_by(snapshot: Snapshot, by: str = "kind", *, top: int | None = None) -
         ``by="family"`` also has ``result_id``, ``name``, ``state``, ``node``
         and ``age``. Shares are 0..1; the second is NaN
         when the server's ``used_memory`` is unknown.
+
+        On a sampled snapshot (except ``by="family"``, which lists the rows
+        read) the counts and bytes are estimates, floats, each followed by
+        ``X_low`` and ``X_high``, its 95% interval (:mod:`.estimate`); keys
+        by kind are the walk's exact counts.
     """
     from .on_dataset import is_dataset, memory_by as on_dataset
 
@@ -73,14 +80,17 @@ def memory_by(snapshot: Snapshot, by: str = "kind", *, top: int | None = None) -
         return on_dataset(memory_by, snapshot, by, top=top)
     check_choice("by", by, MEMORY_GROUPS)
     top = None if top is None else check_count("top", top)
-    if by == "kind":
-        grouped = _by_kind(snapshot)
-    elif by == "family":
+    if by == "family":
         grouped = _by_family(snapshot)
+    elif snapshot.sampled:
+        grouped = _estimated(snapshot, by)
+    elif by == "kind":
+        grouped = _by_kind(snapshot)
     else:
         grouped = _group(result_families(snapshot), by, ("results", "keys", "bytes"))
     grouped = grouped.sort_values("bytes", ascending=False, kind="stable", ignore_index=True)
-    sums = [c for c in ("results", "keys", "bytes") if c in grouped.columns]
+    sums = [c for c in grouped.columns
+            if c.removesuffix("_low").removesuffix("_high") in ("results", "keys", "bytes")]
     grouped = keep_top(grouped, by, top, sums)
     return add_shares(grouped, app_bytes(snapshot), used_memory(snapshot))
 
@@ -148,6 +158,36 @@ def _by_kind(snapshot: Snapshot) -> pd.DataFrame:
     keys = snapshot.keys
     rows = pd.DataFrame({"kind": label(keys["kind"]), "keys": 1, "bytes": memory(keys)})
     return _group(rows, "kind")
+
+
+def _estimated(snapshot: Snapshot, by: str) -> pd.DataFrame:
+    """Estimated totals of a sampled snapshot, with intervals, labelled like a full scan's."""
+    if by == "kind":
+        keys = snapshot.keys
+        rows = pd.DataFrame({"kind": label(keys["kind"]), "result_id": keys["result_id"],
+                             "keys": 1, "bytes": memory(keys)})
+        kinds = [(kind,) for kind, n in snapshot.population.items() if n]
+        grouped = estimate_keys(snapshot, rows, ["kind"], ["keys", "bytes"], every=kinds,
+                                whole_strata=True)
+        counted = grouped["kind"].map(snapshot.population).astype("float64")
+        for column in ("keys", "keys_low", "keys_high"):  # the walk counted them all
+            grouped[column] = counted.fillna(grouped[column]).astype("int64")
+    else:
+        families = result_families(snapshot)
+        # Every state Mognet writes, read or not: a rare state missed by the sample
+        # still gets an interval (0 up to what the sample could have missed).
+        every = [(state,) for state in RESULT_STATES] if by == "state" else None
+        grouped = estimate_families(snapshot, families.astype({by: object}), [by],
+                                    ["results", "keys", "bytes"], every=every)
+        if by == "state":
+            return grouped.assign(state=pd.Categorical(grouped["state"].astype(object)))
+        column = families[by]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            grouped[by] = pd.Categorical(grouped[by], categories=column.cat.categories,
+                                         ordered=column.cat.ordered)
+            return grouped
+    grouped[by] = pd.Categorical(grouped[by].astype(object))
+    return grouped
 
 
 def _group(rows: pd.DataFrame, by: str, sums: Sequence[str] = ("keys", "bytes")

@@ -29,6 +29,7 @@ from ._common import (
     reference_time,
     result_lookup,
 )
+from .estimate import estimate_keys
 from .memo import memoized
 
 __all__ = ["TTL_BUCKETS", "expiry_schedule", "never_expiring", "ttl_bucket", "ttl_buckets",
@@ -71,7 +72,8 @@ def ttl_buckets(snapshot: Snapshot) -> pd.DataFrame:
     pandas.DataFrame
         ``[kind, bucket, keys, bytes]`` with every (kind, bucket) pair, zeros
         included: kinds are Mognet's key kinds (plus any other seen), buckets
-        the ordered categorical :data:`TTL_BUCKETS`.
+        the ordered categorical :data:`TTL_BUCKETS`. On a sampled snapshot
+        ``keys`` and ``bytes`` are estimates with ``_low``/``_high`` (95%).
     """
     from .on_dataset import is_dataset, ttl_buckets as on_dataset
 
@@ -79,6 +81,8 @@ def ttl_buckets(snapshot: Snapshot) -> pd.DataFrame:
         return on_dataset(ttl_buckets, snapshot)
     keys = snapshot.keys
     kinds = list(dict.fromkeys([*KEY_KINDS, *label(keys["kind"]).unique()]))
+    if snapshot.sampled:
+        return _estimated_buckets(snapshot, kinds)
     rows = pd.DataFrame({"kind": pd.Categorical(label(keys["kind"]), categories=kinds),
                          "bucket": ttl_bucket(keys["ttl_s"]), "bytes": memory(keys)})
     grouped = rows.groupby(["kind", "bucket"], observed=False)["bytes"].agg(["size", "sum"])
@@ -88,6 +92,20 @@ def ttl_buckets(snapshot: Snapshot) -> pd.DataFrame:
     out["kind"] = pd.Categorical(out["kind"], categories=kinds)
     out["bucket"] = pd.Categorical(out["bucket"], categories=TTL_BUCKETS, ordered=True)
     return out.astype({"keys": "int64", "bytes": "int64"})
+
+
+def _estimated_buckets(snapshot: Snapshot, kinds: list[str]) -> pd.DataFrame:
+    keys = snapshot.keys
+    rows = pd.DataFrame({"kind": label(keys["kind"]).astype(object),
+                         "bucket": ttl_bucket(keys["ttl_s"]).astype(object), "keys": 1,
+                         "bytes": memory(keys), "result_id": keys["result_id"]})
+    out = estimate_keys(snapshot, rows, ["kind", "bucket"], ["keys", "bytes"],
+                        every=[(kind, bucket) for kind in kinds for bucket in TTL_BUCKETS])
+    full = pd.MultiIndex.from_product([kinds, TTL_BUCKETS], names=["kind", "bucket"])
+    out = out.set_index(["kind", "bucket"]).reindex(full, fill_value=0.0).reset_index()
+    out["kind"] = pd.Categorical(out["kind"], categories=kinds)
+    out["bucket"] = pd.Categorical(out["bucket"], categories=TTL_BUCKETS, ordered=True)
+    return out
 
 
 @memoized
@@ -173,7 +191,8 @@ def never_expiring(snapshot: Snapshot) -> pd.DataFrame:
         ``[kind, state, keys, bytes]`` largest first. ``state`` is the owning
         result's state for result-family keys (``"(no result)"`` when the
         result hash is gone, ``"(none)"`` when it has no state) and
-        ``"(n/a)"`` for state and unknown keys.
+        ``"(n/a)"`` for state and unknown keys. On a sampled snapshot
+        ``keys`` and ``bytes`` are estimates with ``_low``/``_high`` (95%).
     """
     from .on_dataset import is_dataset, never_expiring as on_dataset
 
@@ -185,12 +204,17 @@ def never_expiring(snapshot: Snapshot) -> pd.DataFrame:
     state[family] = lookup(keys.loc[family, "result_id"], result_lookup(snapshot), "state")
     rows = pd.DataFrame({"kind": label(keys["kind"]), "state": state, "keys": 1,
                          "bytes": memory(keys)})
-    grouped = rows.groupby(["kind", "state"], sort=False)[["keys", "bytes"]].sum().reset_index()
+    if snapshot.sampled:
+        grouped = estimate_keys(snapshot, rows.astype({"kind": object}).assign(
+            result_id=keys["result_id"]), ["kind", "state"], ["keys", "bytes"])
+    else:
+        grouped = rows.groupby(["kind", "state"], sort=False)[["keys", "bytes"]].sum() \
+            .reset_index().astype({"keys": "int64", "bytes": "int64"})
     grouped = grouped.sort_values(["bytes", "keys"], ascending=False, kind="stable",
                                   ignore_index=True)
     grouped["kind"] = pd.Categorical(grouped["kind"].astype(object))
     grouped["state"] = pd.Categorical(grouped["state"].astype(object))
-    return grouped.astype({"keys": "int64", "bytes": "int64"})
+    return grouped
 
 
 @memoized

@@ -28,6 +28,7 @@ from ._common import (
     placeholder_mask,
     result_lookup,
 )
+from .estimate import estimate_total
 from .memo import memoized
 
 __all__ = [
@@ -248,6 +249,8 @@ def value_summary(snapshot: Snapshot) -> pd.DataFrame:
     stored, raw = memory(values, "stored_bytes"), memory(values, "raw_bytes")
     known_stored, known_raw = int(stored[known].sum()), int(raw[known].sum())
     placeholder = placeholder_mask(values)
+    if snapshot.sampled:
+        return _estimated_summary(snapshot, values, known, placeholder)
     return pd.DataFrame([{
         "values": len(values),
         "placeholders": int(placeholder.sum()),
@@ -260,6 +263,33 @@ def value_summary(snapshot: Snapshot) -> pd.DataFrame:
         "no_ttl": int(values["ttl_s"].isna().sum()),
         "errors": int(values["error"].notna().sum()),
     }])
+
+
+def _estimated_summary(snapshot: Snapshot, values: pd.DataFrame, known: pd.Series,
+                       placeholder: np.ndarray) -> pd.DataFrame:
+    """:func:`value_summary` of a sampled snapshot: ``values`` exact (the walk's count),
+    the other counts and sums estimates with ``_low``/``_high``; ``ratio`` is the ratio
+    of the estimated raw and stored sizes, ``saved_bytes`` their difference."""
+    rows = pd.DataFrame({
+        "kind": "value", "placeholders": placeholder.astype("int64"),
+        "exceptions": (_is_exception(values) & ~placeholder).astype("int64"),
+        "stored_bytes": memory(values, "stored_bytes"),
+        "raw_bytes": memory(values, "raw_bytes").where(known, 0),
+        "known_stored": memory(values, "stored_bytes").where(known, 0),
+        "memory_bytes": memory(values), "no_ttl": values["ttl_s"].isna().astype("int64"),
+        "result_id": values["result_id"],
+    })
+    sums = [c for c in rows.columns if c not in ("kind", "result_id")]
+    total = estimate_total(snapshot, rows, sums, kinds=["value"])
+    figures: dict[str, float] = {"values": float(snapshot.population.get("value", 0))}
+    for column in sums:
+        if column != "known_stored":
+            figures.update({n: total[n] for n in (column, f"{column}_low", f"{column}_high")})
+    figures["saved_bytes"] = total["raw_bytes"] - total["known_stored"]
+    figures["ratio"] = total["raw_bytes"] / total["known_stored"] if total["known_stored"] \
+        else np.nan
+    figures["errors"] = int(values["error"].notna().sum())
+    return pd.DataFrame([figures])
 
 
 def _check_groups(by: str | Sequence[str]) -> list[str]:

@@ -252,6 +252,11 @@ class Node:
             return None
         return str(kwargs.get("host", "localhost")), int(kwargs.get("port", 6379))
 
+    @property
+    def db(self) -> int:
+        """The database number this node selects (its line in ``INFO keyspace``)."""
+        return int(self._client.connection_pool.connection_kwargs.get("db", 0) or 0)
+
     def stream(self) -> NodeStream:
         """A connection of its own for a pipelined walk (see :class:`NodeStream`)."""
         try:

@@ -162,6 +162,9 @@ def format_cell(value: Any) -> str:
 
 def column_unit(name: str, dtype: Any = None) -> str:
     """The unit of a table column, from its name (then its dtype)."""
+    for bound in ("_low", "_high"):  # an estimate's interval: the estimate's unit
+        if name.endswith(bound) and len(name) > len(bound):
+            return column_unit(name[:-len(bound)], dtype)
     if name in _BYTE_COLUMNS or name.endswith("_bytes") or name.endswith("_bytes_estimate"):
         return "bytes"
     if name.startswith("delta_"):

@@ -11,12 +11,13 @@ the snapshot's repr and the dashboard's key numbers.
 from __future__ import annotations
 
 import textwrap
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import pandas as pd
 
 from .. import analysis
 from ..schemas import FRAME_NAMES
+from ..analysis.estimate import sample_label
 from ..urls import censor_url
 from .cells import (
     column_label,
@@ -82,17 +83,36 @@ def overview_facts(snapshot: Snapshot) -> tuple[Fact, ...]:
     o, p = analysis.overview(snapshot), snapshot.provenance
     scan = "complete" if o["complete"] else \
         f"PARTIAL: stopped after {o['keys_read']:,} keys (limit); totals undercount"
+    sampled = sample_label(p.sample_fraction)
+    size: Fact | None = None
+    never = f"{o['no_ttl_keys']:,} ({format_size(o['no_ttl_bytes'])})"
+    if sampled:  # every total below is scaled up from the sample, with its interval
+        scan = f"{scan}; SAMPLED: {o['keys_read']:,} keys read, figures {sampled} " \
+               f"(seed {p.sample_seed}), 95% intervals in brackets"
+        size = Fact("memory of the app's keys", f"{format_size(o['bytes'])} "
+                    f"[{format_size(o['bytes_low'])} - {format_size(o['bytes_high'])}]")
+        never = (f"{o['no_ttl_keys']:,.0f} [{o['no_ttl_keys_low']:,.0f} - "
+                 f"{o['no_ttl_keys_high']:,.0f}] ({format_size(o['no_ttl_bytes'])} "
+                 f"[{format_size(o['no_ttl_bytes_low'])} - "
+                 f"{format_size(o['no_ttl_bytes_high'])}]), {sampled}")
     return (
         Fact("app", o["app"]), Fact("url", censor_url(p.url)),
         Fact("scanned at", o["scanned_at"], "time"), Fact("scan took", p.duration_s, "seconds"),
         Fact("scan", scan), Fact("keys", o["keys"], "count"),
-        Fact("memory of the app's keys", o["bytes"], "bytes"),
+        size or Fact("memory of the app's keys", o["bytes"], "bytes"),
         Fact("results", o["results"], "count"),
         Fact("share of Redis used_memory", o["share_of_used_memory"], "share"),
         Fact("maxmemory", format_limit(o["maxmemory"])),
-        Fact("keys without TTL", f"{o['no_ttl_keys']:,} ({format_size(o['no_ttl_bytes'])})"),
+        Fact("keys without TTL", never),
         Fact("errors", _errors(snapshot)),
     )
+
+
+def _estimated(snapshot: Snapshot) -> dict[str, Any]:
+    """A table's note on a sampled snapshot: its figures are estimates."""
+    sampled = sample_label(snapshot.provenance.sample_fraction)
+    return {"note": f"Counts and bytes {sampled}; X low - X high: the 95% interval."} \
+        if sampled else {}
 
 
 def overview_section(snapshot: Snapshot, title: str = "Key numbers") -> Section:
@@ -127,6 +147,10 @@ def findings_section(found: pd.DataFrame, *, max_rows: int = 50,
 
 
 def _inline(frame: pd.DataFrame, label: str, count: str) -> str:
+    low, high = f"{count}_low", f"{count}_high"
+    if low in frame.columns:  # an estimate: its interval in brackets
+        return ", ".join(f"{row[label]} {row[count]:,.0f} [{row[low]:,.0f}-{row[high]:,.0f}]"
+                         for _, row in frame.iterrows()) or "none"
     return ", ".join(f"{row[label]} {row[count]:,}" for _, row in frame.iterrows()) or "none"
 
 
@@ -142,9 +166,11 @@ def snapshot_page(snapshot: Snapshot) -> Page:
     facts = (*overview_facts(snapshot), Fact("by state", _inline(states, "state", "results")),
              Fact("values", _inline(statuses, "value_status", "results")), Fact("frames", sizes))
     sections = (
-        Section("states", "Results by state", tables=(table("by_state", "", states, 20),)),
+        Section("states", "Results by state", tables=(table("by_state", "", states, 20,
+                                                            **_estimated(snapshot)),)),
         Section("kinds", "Keys by kind",
-                tables=(table("by_kind", "", analysis.memory_by(snapshot, "kind"), 20),)))
+                tables=(table("by_kind", "", analysis.memory_by(snapshot, "kind"), 20,
+                              **_estimated(snapshot)),)))
     return Page(f"Snapshot of Mognet app {snapshot.app!r}", facts=facts,
                 warnings=snapshot.warnings, sections=sections,
                 notes=("Frames: snapshot.results, .values, .keys, .children, .metadata, "
@@ -190,9 +216,10 @@ def summary_page(snapshot: Snapshot, *, findings: int = 5) -> Page:
     """
     sections = [
         Section("states", "Results by state", tables=(table("by_state", "", _by_state(snapshot),
-                                                            None),)),
+                                                            None, **_estimated(snapshot)),)),
         Section("kinds", "Memory by key kind",
-                tables=(table("by_kind", "", analysis.memory_by(snapshot, "kind"), None),)),
+                tables=(table("by_kind", "", analysis.memory_by(snapshot, "kind"), None,
+                              **_estimated(snapshot)),)),
         _never_section(snapshot, "Keys without TTL (they never expire)", None)]
     if findings:
         found = analysis.findings(snapshot)
@@ -207,7 +234,7 @@ def summary_page(snapshot: Snapshot, *, findings: int = 5) -> Page:
 def _never_section(snapshot: Snapshot, title: str, max_rows: int | None = 50) -> Section:
     return Section("never_expiring", title, tables=(
         table("never_expiring", "", analysis.never_expiring(snapshot), max_rows,
-              empty="Every key has a TTL."),))
+              empty="Every key has a TTL.", **_estimated(snapshot)),))
 
 
 def _frame_section(key: str, title: str, frame: pd.DataFrame, max_rows: int = 20,
