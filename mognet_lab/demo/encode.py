@@ -39,6 +39,7 @@ __all__ = [
     "json_hash",
     "not_ready_info",
     "pickle_exception",
+    "standard_dumps",
     "result_hash",
     "result_key",
     "state_key",
@@ -195,6 +196,24 @@ def value_hash(contents: bytes, *, mtime: int, encoder: GzipEncoder | None) -> d
 _PurePickler: Any = pickle._Pickler
 
 
+class _StandardPickler(pickle.Pickler):
+    """The C pickler with the standard reducers only.
+
+    A library imported beside mognet_lab may register reducers for every exception
+    class process-wide (tblib, which dask and distributed install, does); Mognet's
+    workers store what the standard reducers give.
+    """
+
+    dispatch_table: dict[Any, Any] = {}
+
+
+def standard_dumps(obj: Any) -> bytes:
+    """``pickle.dumps(obj)`` with the standard reducers, whatever ``copyreg`` holds."""
+    buffer = io.BytesIO()
+    _StandardPickler(buffer, pickle.DEFAULT_PROTOCOL).dump(obj)
+    return buffer.getvalue()
+
+
 class _NamedClassPickler(_PurePickler):  # type: ignore[misc]
     """Pickles classes by their ``__module__``/``__qualname__`` without importing them.
 
@@ -202,6 +221,8 @@ class _NamedClassPickler(_PurePickler):  # type: ignore[misc]
     exceptions of modules it must not import (Mognet's, the demo app's), and
     the bytes are only ever stored, never loaded.
     """
+
+    dispatch_table: dict[Any, Any] = {}  # the standard reducers (see _StandardPickler)
 
     def save_global(self, obj: Any, name: str | None = None) -> None:
         if not getattr(obj, "_mognet_lab_stand_in", False):
@@ -225,7 +246,7 @@ def pickle_exception(
     builtin = getattr(builtins, qualname, None) if module == "builtins" else None
     if isinstance(builtin, type) and issubclass(builtin, BaseException):
         # The real class is at hand, and the C pickler is far faster.
-        return pickle.dumps(_with_attrs(builtin(*args), attrs))
+        return standard_dumps(_with_attrs(builtin(*args), attrs))
     stand_in = type(qualname.rpartition(".")[2], (Exception,), {
         "__module__": module, "__qualname__": qualname, "_mognet_lab_stand_in": True})
     buffer = io.BytesIO()
