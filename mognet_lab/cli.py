@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 from . import __version__, cli_ops
+from .cli_source import (SOURCE_HELP, add_scan_options, connect_quietly, is_dump,
+                         read_snapshot)
 from .errors import (
     AccessDenied,
     AppNotFound,
@@ -18,13 +19,8 @@ from .errors import (
     MognetLabError,
     RedisUnavailable,
     ScanTooLarge,
-    ScanWarning,
 )
 from .urls import censor_text
-
-if TYPE_CHECKING:
-    from .lab import Lab
-    from .snapshot import Snapshot
 
 __all__ = ["main", "EXIT_CODES"]
 
@@ -40,7 +36,6 @@ EXIT_CODES = {
     "findings": 7,       # `findings --fail-on`: a finding at or above that severity
     "too_large": 8,      # the pre-flight expects a full scan past the guard (no --full)
 }
-_SOURCE_HELP = "redis://[user:password@]host:port/db (rediss:// for TLS), or an RDB dump file"
 _EPILOG = """\
 examples:
   mognet-lab demo                                  scan a built-in demo (no Redis needed)
@@ -75,10 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     apps = commands.add_parser("apps", help="list the Mognet apps in a Redis, with key counts")
-    apps.add_argument("url", help=_SOURCE_HELP)
+    apps.add_argument("url", help=SOURCE_HELP)
 
     scan = commands.add_parser("scan", help="scan one app: print a summary or export frames")
-    scan.add_argument("url", help=_SOURCE_HELP)
+    scan.add_argument("url", help=SOURCE_HELP)
     scan.add_argument("--app", required=True, help="the Mognet app's name")
     scan.add_argument("--frame", choices=[*FRAME_NAMES, "all"],
                       help="export this frame (default with -o/--format: results)")
@@ -97,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--estimate", action="store_true",
                       help="only the pre-flight: the app's keys (with an interval), a scan's "
                            "expected time and memory, the db's keys and TTLs (seconds)")
-    _scan_options(scan)
+    add_scan_options(scan)
 
     _report_parser(commands)
     compare = commands.add_parser("compare", help="what changed between two saved snapshots "
@@ -120,7 +115,7 @@ def _report_parser(commands: argparse._SubParsersAction) -> None:
     report = commands.add_parser("report", help="scan one app (or load a saved snapshot) and "
                                                 "write a report: .html, .md or .json")
     report.add_argument("url", nargs="?",
-                        help=f"{_SOURCE_HELP} (or give --snapshot)")
+                        help=f"{SOURCE_HELP} (or give --snapshot)")
     report.add_argument("--app", help="the Mognet app's name (with a URL)")
     report.add_argument("--snapshot", metavar="DIR",
                         help="report on a snapshot saved with Snapshot.save instead of scanning")
@@ -130,23 +125,7 @@ def _report_parser(commands: argparse._SubParsersAction) -> None:
                         help="hide task arguments, metadata values and exception messages")
     report.add_argument("--title", help="the report's title")
     report.add_argument("--top", type=int, default=20, help="rows per long table (20)")
-    _scan_options(report)
-
-
-def _scan_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--batch", type=int, default=1000, help="keys per round trip (1000)")
-    parser.add_argument("--limit", type=int, help="stop after this many keys")
-    parser.add_argument("--sample", type=float, metavar="F",
-                        help="read only this fraction of the app (e.g. 0.01); totals become "
-                             "estimates with 95%% intervals")
-    parser.add_argument("--sample-seed", type=int, metavar="N",
-                        help="another seed draws another sample (default 0)")
-    parser.add_argument("--full", action="store_true",
-                        help="scan everything even when the pre-flight expects a long scan")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    parser.add_argument("--replicas", action="store_true",
-                        help="read each primary's replica instead (a Redis Cluster: every "
-                             "shard's), so the scan adds no load to the primaries")
+    add_scan_options(report)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -215,7 +194,7 @@ def _scan(args: argparse.Namespace) -> int:
         _check_output_file(args.output, "-o")
     if args.save:
         _check_save_target(Path(args.save), args.overwrite)
-    snapshot = _read(args)
+    snapshot = read_snapshot(args)
     if args.save:
         saved = snapshot.save(args.save, overwrite=args.overwrite)
         print(f"saved the snapshot to {saved}", file=sys.stderr)
@@ -234,39 +213,11 @@ def _scan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read(args: argparse.Namespace) -> Snapshot:
-    """Scan the app at the Redis URL ``args.url``, or read it from the RDB dump at that
-    path."""
-    from .lab import from_rdb
-    from .settings import ScanSettings
-
-    if _is_dump(args.url):
-        if args.sample is not None:
-            raise BadOption("--sample reads part of a live Redis: a dump is read whole "
-                            "(and fast), so leave --sample out.")
-        settings = ScanSettings(batch=args.batch, limit=args.limit)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ScanWarning)
-            snapshot = from_rdb(args.url, app=args.app, progress=not args.no_progress,
-                                settings=settings)
-        return _print_warnings(snapshot)
-    with _connect(args) as lab:
-        return _scan_quietly(lab, args)
-
-
-def _is_dump(source: str) -> bool:
-    """Whether ``source`` names an RDB dump file rather than a Redis URL."""
-    from .offline import looks_like_dump
-
-    return not source.startswith(("redis://", "rediss://", "unix://")) and \
-        looks_like_dump(source)
-
-
 def _estimate(args: argparse.Namespace) -> int:
     """Print the pre-flight of a live Redis (seconds, whatever its size)."""
-    if _is_dump(args.url):
+    if is_dump(args.url):
         raise BadOption("--estimate asks a live Redis: a dump is read whole, so scan it.")
-    with _connect(args) as lab:
+    with connect_quietly(args) as lab:
         print(repr(lab.estimate()))
     return 0
 
@@ -275,7 +226,13 @@ def _scan_to_dataset(args: argparse.Namespace) -> int:
     if args.frame or args.format or args.output or args.save:
         raise BadOption("--dataset writes every frame to DIR: leave out --frame, --format, "
                         "-o and --save.")
-    with _connect(args) as lab:
+    if args.sample is not None:
+        raise BadOption("--dataset holds every key: leave out --sample (a sample fits in "
+                        "memory).")
+    if is_dump(args.url):
+        raise BadOption("--dataset reads a live Redis; from an RDB dump, use "
+                        "mognet_lab.from_rdb in Python.")
+    with connect_quietly(args) as lab:
         dataset = lab.scan(to=args.dataset, progress=not args.no_progress, limit=args.limit,
                            batch=args.batch)
     for text in dataset.provenance.warnings:
@@ -283,18 +240,6 @@ def _scan_to_dataset(args: argparse.Namespace) -> int:
     print(f"wrote a dataset of {dataset.provenance.keys_read} keys in {dataset.buckets} "
           f"buckets to {dataset.path}")
     return 0
-
-
-def _connect(args: argparse.Namespace) -> Lab:
-    """Connect, printing any warning (no replica to read) as one line on stderr."""
-    from .lab import connect
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ScanWarning)
-        lab = connect(args.url, app=args.app, replicas=getattr(args, "replicas", False))
-    for warning in caught:
-        print(f"mognet-lab: warning: {censor_text(str(warning.message))}", file=sys.stderr)
-    return lab
 
 
 def _check_output_file(path: str | Path, option: str) -> None:
@@ -331,24 +276,6 @@ def _check_save_target(path: Path, overwrite: bool) -> None:
                         "directory (mognet_lab never deletes other files).")
 
 
-def _scan_quietly(lab: Lab, args: argparse.Namespace) -> Snapshot:
-    """Scan, printing each of the scan's warnings as one line on stderr (no traceback-style
-    ``warnings`` output)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ScanWarning)
-        snapshot = lab.scan(progress=not args.no_progress, limit=args.limit, batch=args.batch,
-                            sample=getattr(args, "sample", None),
-                            sample_seed=getattr(args, "sample_seed", None),
-                            full=getattr(args, "full", False))
-    return _print_warnings(snapshot)
-
-
-def _print_warnings(snapshot: Snapshot) -> Snapshot:
-    for text in snapshot.warnings:
-        print(f"mognet-lab: warning: {censor_text(text)}", file=sys.stderr)
-    return snapshot
-
-
 def _report(args: argparse.Namespace) -> int:
     from .report import Report, check_report_path
     from .snapshot import Snapshot
@@ -362,7 +289,7 @@ def _report(args: argparse.Namespace) -> int:
     else:
         if not args.app:
             raise BadOption("report URL needs --app APP (the Mognet app's name).")
-        snapshot = _read(args)
+        snapshot = read_snapshot(args)
     report = Report(snapshot, redact=args.redact, top=args.top, title=args.title)
     written = report.to_file(args.output)
     print(f"wrote {written} ({written.stat().st_size:,} bytes)", file=sys.stderr)

@@ -13,17 +13,15 @@ import argparse
 import json
 import os
 import sys
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from .errors import BadOption, MognetLabError, ScanWarning, bad_option
-from .urls import censor_text
+from .cli_source import SOURCE_HELP, add_scan_options, read_snapshot
+from .errors import BadOption, MognetLabError, bad_option
 
 if TYPE_CHECKING:  # pandas loads with the command that needs it, not with --help
     import pandas as pd
 
-    from .snapshot import Snapshot
 
 __all__ = ["COMMANDS", "FINDINGS_EXIT", "FORMATS", "add_commands", "findings_text", "run"]
 
@@ -32,7 +30,6 @@ COMMANDS = ("findings", "cleanup-plan", "metrics")
 FINDINGS_EXIT = 7
 FORMATS = ("text", "json", "csv")
 _SEVERITIES = ("info", "warning", "critical")
-_URL_HELP = "redis://[user:password@]host:port/db (rediss:// for TLS)"
 _FINDINGS_EPILOG = """\
 examples:
   mognet-lab findings redis://localhost:6379/0 --app my_app
@@ -85,13 +82,11 @@ def _command(commands: argparse._SubParsersAction, name: str, summary: str, epil
              *, output_required: bool = False) -> argparse.ArgumentParser:
     parser = commands.add_parser(name, help=summary, description=summary, epilog=epilog,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("url", help=_URL_HELP)
+    parser.add_argument("url", help=SOURCE_HELP)
     parser.add_argument("--app", required=True, help="the Mognet app's name")
     parser.add_argument("-o", "--output", metavar="PATH", required=output_required,
                         help="write here" + ("" if output_required else " (default stdout)"))
-    parser.add_argument("--batch", type=int, default=1000, help="keys per round trip (1000)")
-    parser.add_argument("--limit", type=int, help="stop after this many keys")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_scan_options(parser)
     return parser
 
 
@@ -111,17 +106,6 @@ def _check_output(path: str | None) -> None:
         raise bad_option("output", path, "a file path, not a directory")
     if not target.parent.is_dir():
         raise BadOption(f"cannot write {path}: the directory {target.parent} does not exist.")
-
-
-def _scan(args: argparse.Namespace) -> Snapshot:
-    from .lab import connect
-
-    with connect(args.url, app=args.app) as lab, warnings.catch_warnings():
-        warnings.simplefilter("ignore", ScanWarning)
-        snapshot = lab.scan(progress=not args.no_progress, limit=args.limit, batch=args.batch)
-    for text in snapshot.warnings:
-        print(f"mognet-lab: warning: {censor_text(text)}", file=sys.stderr)
-    return snapshot
 
 
 def _emit(text: str, output: str | None, what: str) -> None:
@@ -147,7 +131,7 @@ def _findings(args: argparse.Namespace) -> int:
 
     _check_output(args.output)
     fmt = args.format or _format_of(args.output)
-    table = findings(_scan(args))
+    table = findings(read_snapshot(args))
     render = {"text": findings_text, "json": _findings_json, "csv": _findings_csv}[fmt]
     _emit(render(table), args.output, f"{len(table)} findings ({fmt})")
     if args.fail_on and len(table):
@@ -198,7 +182,7 @@ def _cleanup_plan(args: argparse.Namespace) -> int:
     from .views.plan import plan_text
 
     _check_output(args.output)
-    snapshot = _scan(args)
+    snapshot = read_snapshot(args)
     plan = cleanup_plan(snapshot)
     _emit(plan_text(plan, snapshot), args.output,
           f"a plan of {int(plan['key_count'].sum()):,} keys in {len(plan)} groups "
@@ -212,7 +196,7 @@ def _metrics(args: argparse.Namespace) -> int:
 
     require_prometheus_client()  # before a long scan, not after
     _check_output(args.output)
-    snapshot = _scan(args)
+    snapshot = read_snapshot(args)
     _emit(metrics_text(snapshot), args.output, "the metrics")
     return 0
 

@@ -254,6 +254,31 @@ def test_cli_reads_a_dump(saved: Saved, tmp_path: Path, capsys: pytest.CaptureFi
     assert "apps found" in capsys.readouterr().err
 
 
+def test_every_one_app_command_reads_a_dump(saved: Saved, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """findings, cleanup-plan and metrics take a dump wherever they take a URL."""
+    import json
+
+    from mognet_lab import analysis
+    from mognet_lab.cli import main
+
+    assert main(["findings", str(saved.dump), "--app", "scn", "--format", "json",
+                 "--no-progress"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    read = mognet_lab.from_rdb(saved.dump, app="scn", progress=False)  # as the CLI reads it
+    assert [f["code"] for f in listed] == list(analysis.findings(read)["code"])
+    plan = tmp_path / "plan.redis"
+    assert main(["cleanup-plan", str(saved.dump), "--app", "scn", "-o", str(plan),
+                 "--no-progress"]) == 0
+    assert plan.read_text().startswith("#")
+    # A dump is read whole: a sample or a dataset of one is a usage error, said in a line.
+    for extra in (["--sample", "0.1"], ["--dataset", str(tmp_path / "ds")],
+                  ["--estimate"]):
+        capsys.readouterr()
+        assert main(["scan", str(saved.dump), "--app", "scn", "--no-progress", *extra]) == 2
+        assert capsys.readouterr().err.count("\n") == 1
+
+
 # -- the model's pure parts ------------------------------------------------------------------
 def test_listpack_and_ziplist_sizes_equal_entry_by_entry_encoding() -> None:
     """The fast paths (strings counted from their lengths) agree with encoding each entry."""
