@@ -7,7 +7,7 @@ import dataclasses
 import os
 import uuid
 import warnings
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Sequence, overload
 
 import pandas as pd
 
@@ -336,9 +336,26 @@ def _is_dump(source: Any) -> bool:
         ("redis://", "rediss://", "unix://")) and looks_like_dump(source)
 
 
-def from_rdb(path: str | os.PathLike[str], *, app: str, progress: bool = True,
-             settings: ScanSettings | None = None, db: int = 0, allocator: str = "jemalloc",
-             thresholds: Thresholds | None = None) -> Snapshot:
+@overload
+def from_rdb(path: str | os.PathLike[str], *, app: str, progress: bool = ...,
+             settings: ScanSettings | None = ..., db: int = ..., allocator: str = ...,
+             thresholds: Thresholds | None = ..., to: None = ...,
+             part_keys: int | None = ..., buckets: int | None = ...) -> Snapshot: ...
+
+
+@overload
+def from_rdb(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *, app: str,
+             progress: bool = ..., settings: ScanSettings | None = ..., db: int = ...,
+             allocator: str = ..., thresholds: Thresholds | None = ...,
+             to: str | os.PathLike[str], part_keys: int | None = ...,
+             buckets: int | None = ...) -> Dataset: ...
+
+
+def from_rdb(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *, app: str,
+             progress: bool = True, settings: ScanSettings | None = None, db: int = 0,
+             allocator: str = "jemalloc", thresholds: Thresholds | None = None,
+             to: str | os.PathLike[str] | None = None, part_keys: int | None = None,
+             buckets: int | None = None) -> Snapshot | Dataset:
     """Read every key of ``app`` from an RDB dump into a :class:`~mognet_lab.Snapshot`.
 
     Sends nothing to any Redis: the dump (``dump.rdb``, a backup, a replica's
@@ -375,6 +392,13 @@ def from_rdb(path: str | os.PathLike[str], *, app: str, progress: bool = True,
         The server's ``hash-max-listpack-*`` / ``set-max-*`` settings, where
         they are not Redis' defaults (a dump does not record them), as a
         :class:`mognet_lab.offline.Thresholds`.
+    to
+        Write the app's keys to this dataset directory instead (new or empty)
+        and return it opened (:func:`~mognet_lab.open_dataset`): ``path`` may
+        then be a list of dumps (several nodes', or several days'), read one
+        after another, a key in two of them kept once.
+    part_keys, buckets
+        With ``to``: as for :meth:`Lab.scan`.
 
     Raises
     ------
@@ -388,6 +412,18 @@ def from_rdb(path: str | os.PathLike[str], *, app: str, progress: bool = True,
     """
     from .analysis.scan_warnings import nested_app_warnings
     from .offline import snapshot_from_dump
+
+    if to is not None:
+        from .dataset import open_dataset
+        from .dataset.dump import dumps_to_dataset
+
+        paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
+        return open_dataset(dumps_to_dataset(paths, app, to=to, settings=settings,
+                                             progress=progress, db=db, allocator=allocator,
+                                             thresholds=thresholds, part_keys=part_keys,
+                                             buckets=buckets))
+    if not isinstance(path, (str, os.PathLike)):
+        raise bad_option("path", path, "one RDB file (several dumps go to a dataset: to=DIR)")
 
     snapshot = snapshot_from_dump(path, app=app, progress=progress, settings=settings, db=db,
                                   allocator=allocator, thresholds=thresholds)

@@ -388,3 +388,60 @@ def test_a_dataset_scan_completes_under_a_cap_the_in_memory_scan_exceeds(tmp_pat
         assert dataset["rows"] == free["rows"] and dataset["grew_mib"] < cap
     finally:
         server.stop()
+
+
+# -- datasets from RDB dumps ----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def dump_of_keyspace(keyspace: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory
+                     ) -> Path:
+    """The keyspace's own server, saved to a dump in a test directory (test setup)."""
+    pytest.importorskip("rdb", reason="rdb-py (the rdb extra) is not installed")
+    import redis
+
+    client = redis.Redis.from_url(keyspace.url)
+    client.save()
+    saved = Path(client.config_get("dir")["dir"]) / client.config_get("dbfilename")["dbfilename"]
+    dump = tmp_path_factory.mktemp("dump") / "dump.rdb"
+    dump.write_bytes(saved.read_bytes())
+    return dump
+
+
+def test_a_dataset_from_a_dump_equals_the_dump_read_in_memory(dump_of_keyspace: Path,
+                                                                tmp_path: Path) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mognet_lab.ScanWarning)
+        in_memory = mognet_lab.from_rdb(dump_of_keyspace, app=APP, progress=False)
+    dataset = mognet_lab.from_rdb(dump_of_keyspace, app=APP, progress=False,
+                                  to=tmp_path / "ds", part_keys=1500, buckets=4)
+    assert dataset.buckets == 4 and dataset.provenance.memory_modelled
+    assert dataset.provenance.scanned_at == in_memory.provenance.scanned_at  # the dump's ctime
+    for name in SORT:
+        frame = dataset.frame(name)
+        got = _sorted(frame.compute() if hasattr(frame, "compute") else frame, name)
+        pd.testing.assert_frame_equal(got, _sorted(in_memory.frame(name), name),
+                                      check_categorical=False)
+    for name, run in ANALYSES.items():
+        _same_rows(run(dataset), run(in_memory))
+
+
+def test_two_dumps_of_one_keyspace_count_each_key_once(dump_of_keyspace: Path,
+                                                       tmp_path: Path) -> None:
+    copy = tmp_path / "copy.rdb"
+    copy.write_bytes(dump_of_keyspace.read_bytes())  # as a replica's dump beside its primary's
+    one = mognet_lab.from_rdb(dump_of_keyspace, app=APP, progress=False, to=tmp_path / "a")
+    two = mognet_lab.from_rdb([dump_of_keyspace, copy], app=APP, progress=False,
+                              to=tmp_path / "b")
+    assert two.provenance.keys_read == one.provenance.keys_read > 0
+    # Each dump is a server of its own in the server frame (a dump cannot say it is a
+    # replica's), so shares of used_memory differ; the keys and bytes do not.
+    columns = ["kind", "keys", "bytes"]
+    _same_rows(analysis.memory_by(two, by="kind")[columns],
+               analysis.memory_by(one, by="kind")[columns])
+    assert len(two.server) == 2
+    with pytest.raises(mognet_lab.AppNotFound):
+        mognet_lab.from_rdb(copy, app="no_such_app", progress=False, to=tmp_path / "c")
+    assert not (tmp_path / "c").exists() or not any((tmp_path / "c").iterdir())
+    with pytest.raises(mognet_lab.BadOption):
+        mognet_lab.from_rdb([copy, copy], app=APP, progress=False)  # several: a dataset

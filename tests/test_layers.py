@@ -55,6 +55,8 @@ DOORWAYS = {
     ("lab", "analysis", "from_rdb"),
     # Lab.scan(to=DIR) writes the scan to a dataset and opens it.
     ("lab", "dataset", "scan"),
+    # from_rdb(..., to=DIR) writes dumps to a dataset and opens it.
+    ("lab", "dataset", "from_rdb"),
     # Lab.estimate shows the pre-flight as an analysis.preflight.Estimate, and the guard
     # of a full scan judges it there (the estimators live in analysis.estimate).
     ("lab", "analysis", "estimate"), ("lab", "analysis", "_guard"),

@@ -103,6 +103,7 @@ def _provenance(manifest: dict[str, Any], frames: dict[str, Any]) -> dict[str, A
             "complete": bool(manifest.get("complete", True)),
             "keys_read": frames.get("keys", {}).get("rows", 0),
             "version": manifest["version"], "warnings": manifest.get("warnings", []),
+            "memory_source": manifest.get("memory_source", "memory_usage"),
             "buckets": manifest["buckets"], "parts": len(manifest["parts"]), "frames": frames}
 
 

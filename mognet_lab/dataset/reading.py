@@ -53,7 +53,8 @@ def _provenance(record: dict[str, Any]) -> Provenance:
                           settings=_settings(record.get("settings")),
                           complete=bool(record["complete"]), keys_read=int(record["keys_read"]),
                           version=str(record["version"]),
-                          warnings=tuple(str(w) for w in record.get("warnings") or ()))
+                          warnings=tuple(str(w) for w in record.get("warnings") or ()),
+                          memory_source=str(record.get("memory_source", "memory_usage")))
     except (KeyError, TypeError, ValueError) as exc:
         raise MognetLabError(f"The dataset's {PROVENANCE} lacks or garbles {exc}: the "
                              "dataset is damaged.") from exc

@@ -12,7 +12,7 @@ import dataclasses
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Protocol, Sequence
+from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 
 from .._version import __version__
 from ..errors import MognetLabError, bad_option
@@ -89,7 +89,8 @@ def new_manifest(*, app: str, url: str, settings: ScanSettings, buckets: int,
 
 
 def write_dataset(source: BatchSource, target: Path, manifest: dict[str, Any], *,
-                  settings: ScanSettings, progress: bool = False) -> Path:
+                  settings: ScanSettings, progress: bool = False,
+                  scanned_at: Callable[[], datetime] | None = None) -> Path:
     """Read ``source`` into parts under ``target`` (after those ``manifest`` lists), finish.
 
     Parameters
@@ -100,6 +101,9 @@ def write_dataset(source: BatchSource, target: Path, manifest: dict[str, Any], *
         The dataset directory (created).
     manifest
         From :func:`new_manifest`, or the manifest of the unfinished scan resumed.
+    scanned_at
+        When the data was as read, once it is all read (a dump's creation
+        time); default: when the scan started.
     """
     for name in ("buckets", "part_keys"):
         if not isinstance(manifest.get(name), int) or manifest[name] < 1:
@@ -123,6 +127,8 @@ def write_dataset(source: BatchSource, target: Path, manifest: dict[str, Any], *
     finally:
         bar.close()
     manifest.update(complete=source.complete, warnings=list(source.warnings))
+    if scanned_at is not None:
+        manifest["started_at"] = _iso(scanned_at())
     finish_dataset(target, manifest, source.servers)
     manifest["finished"] = True
     write_json(target / MANIFEST, manifest)

@@ -21,6 +21,7 @@ from ..frames import build_frames
 from ..keys import KEY_KINDS, app_prefix, split_app
 from ..progress import progress_bar
 from ..raw import KindBatch
+from ..reader.seen import SeenKeys
 from ..records import Collector
 from ..scanner import _gc_paused  # the live scan's: millions of rows, no cycles
 from ..settings import ScanSettings
@@ -59,7 +60,7 @@ def snapshot_from_dump(path: str | os.PathLike[str], *, app: str, progress: bool
     chosen = settings or ScanSettings()
     clock = time.perf_counter()
     dump = RdbFile(path, db=db)
-    reading = _Reading(dump, app, chosen, allocator, thresholds)
+    reading = DumpReading(dump, app, chosen, allocator, thresholds)
     collector = _collect(reading, Collector(chosen), progress)
     if collector.keys_read == 0:
         raise _no_app(path, app, db)
@@ -73,13 +74,13 @@ def snapshot_from_dump(path: str | os.PathLike[str], *, app: str, progress: bool
                             complete=reading.complete, keys_read=collector.keys_read,
                             warnings=tuple(reading.warnings), version=__version__,
                             memory_source="rdb_model")
-    frames = build_frames(collector.frames, [_server_record(dump.info)], consume=True,
+    frames = build_frames(collector.frames, [server_record(dump.info)], consume=True,
                           metadata_fields=collector.metadata_fields,
                           max_metadata_columns=chosen.max_metadata_columns)
     return Snapshot(frames, provenance)
 
 
-def _collect(reading: _Reading, collector: Collector, progress: bool) -> Collector:
+def _collect(reading: DumpReading, collector: Collector, progress: bool) -> Collector:
     bar = progress_bar(progress, desc=f"Reading {reading.app} from the dump",
                        total=reading.settings.limit)
     try:
@@ -93,7 +94,7 @@ def _collect(reading: _Reading, collector: Collector, progress: bool) -> Collect
     return collector
 
 
-class _Reading:
+class DumpReading:
     """Batches of the app's keys, made as the dump streams past."""
 
     def __init__(self, dump: RdbFile, app: str, settings: ScanSettings, allocator: str,
@@ -103,6 +104,7 @@ class _Reading:
         self.complete = True
         self.ctime: datetime | None = None
         self.warnings: list[str] = []
+        self.seen: SeenKeys | None = None  # several dumps into one dataset: each key once
 
     def __iter__(self) -> Iterator[list[KindBatch]]:
         entries = self.dump.entries(app_prefix(self.app).encode("utf-8", "surrogateescape"))
@@ -111,6 +113,8 @@ class _Reading:
         for entry in entries:
             if maker is None:  # the aux fields (version, ctime) come before any key
                 maker = self._maker()
+            if self.seen is not None and not self.seen.fresh([entry[0]]):
+                continue  # read from an earlier dump of the same keyspace
             if maker.add(entry) and left is not None:
                 left -= 1
                 if left == 0:
@@ -141,7 +145,7 @@ def _modelled_note(info: DumpInfo, allocator: str) -> str:
             "not measured with MEMORY USAGE")
 
 
-def _server_record(info: DumpInfo) -> dict[str, Any]:
+def server_record(info: DumpInfo) -> dict[str, Any]:
     """What the dump says of its server; the rest is unknown (NA)."""
     return {"node": f"rdb:{os.path.basename(info.path)}", "redis_version": info.redis_version,
             "used_memory": info.used_memory,
