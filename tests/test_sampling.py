@@ -242,3 +242,18 @@ def test_a_key_on_two_nodes_counts_once(workload: tuple[str, str], full: Snapsho
     assert sampled.keys["key"].is_unique
     single = _scan(workload, sample=0.1)
     assert set(sampled.keys["key"]) == set(single.keys["key"])
+
+
+def test_every_chart_of_a_sample_says_it_is_an_estimate(workload: tuple[str, str]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from mognet_lab import charts
+
+    sampled = _scan(workload, sample=0.2)
+    for name in charts.__all__:
+        ax = getattr(charts, name)(sampled)
+        assert "estimated from a 20% sample" in ax.get_title(), name
+        plt.close(ax.figure)

@@ -7,7 +7,8 @@ touches pyplot's global figure list or rcParams.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+import functools
+from typing import Any, Callable, Sequence, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from ..analysis import format_bytes
+from ..analysis.estimate import sample_label
 from ..errors import bad_option
 from ..snapshot import Snapshot
 
@@ -81,6 +83,23 @@ def new_axes(ax: Axes | None, figsize: tuple[float, float] = (7.0, 4.0)) -> Axes
     if not isinstance(ax, Axes):
         raise bad_option("ax", ax, "a matplotlib Axes or None")
     return ax
+
+
+Chart = TypeVar("Chart", bound=Callable[..., Any])
+
+
+def notes_estimates(chart: Chart) -> Chart:
+    """A chart of a sampled snapshot says so under its title ("estimated from a 1%
+    sample"), as every table and figure of one does."""
+    @functools.wraps(chart)
+    def drawn(data: object, *args: Any, **kwargs: Any) -> Any:
+        ax = chart(data, *args, **kwargs)
+        if isinstance(data, Snapshot) and data.provenance.sampled:
+            label = sample_label(data.provenance.sample_fraction)
+            title = ax.get_title()
+            ax.set_title(f"{title}\n({label})" if title else label)
+        return ax
+    return cast(Chart, drawn)
 
 
 def as_frame(data: object, compute: Callable[[Snapshot], pd.DataFrame],

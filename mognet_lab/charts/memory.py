@@ -8,6 +8,7 @@ import pandas as pd
 from .. import analysis
 from ..snapshot import Snapshot
 from ._base import (
+    notes_estimates,
     NO_TTL,
     OTHER,
     TTL_COLORS,
@@ -29,6 +30,7 @@ __all__ = ["memory_by_kind", "memory_by_task", "top_keys"]
 _MEMORY_LABEL = "memory (MEMORY USAGE)"
 
 
+@notes_estimates
 def memory_by_kind(data: Snapshot | pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Horizontal bars of memory per key kind, split into keys with and without a TTL.
 
@@ -75,6 +77,7 @@ def memory_by_kind(data: Snapshot | pd.DataFrame, *, ax: Axes | None = None) -> 
     return ax
 
 
+@notes_estimates
 def memory_by_task(data: Snapshot | pd.DataFrame, *, top: int = 10,
                    ax: Axes | None = None) -> Axes:
     """Horizontal bars of memory per task name (whole result families), largest first.
@@ -110,6 +113,7 @@ def memory_by_task(data: Snapshot | pd.DataFrame, *, top: int = 10,
     return ax
 
 
+@notes_estimates
 def top_keys(data: Snapshot | pd.DataFrame, *, n: int = 15, ax: Axes | None = None) -> Axes:
     """The ``n`` largest keys by memory, labelled by kind and short result id.
 

@@ -10,6 +10,7 @@ import pandas as pd
 from .. import analysis
 from ..snapshot import Snapshot
 from ._base import (
+    notes_estimates,
     NO_TTL,
     TTL_COLORS,
     Axes,
@@ -40,6 +41,7 @@ class _Gauge:
     steady_total: float | None = None  # used memory once the app reaches steady state
 
 
+@notes_estimates
 def memory_gauge(data: Snapshot | pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Redis ``used_memory`` against ``maxmemory``, as one horizontal gauge.
 

@@ -9,6 +9,7 @@ from matplotlib.ticker import FuncFormatter
 from .. import analysis
 from ..snapshot import Snapshot
 from ._base import (
+    notes_estimates,
     Axes,
     as_frame,
     is_empty,
@@ -26,6 +27,7 @@ _PERCENTILES = (("p50", "#a1c9f4"), ("p90", "#4c72b0"), ("p99", "#1f3b73"))
 _LOG_RANGE = 50.0
 
 
+@notes_estimates
 def task_throughput(data: Snapshot | pd.DataFrame, *, freq: str = "1h",
                     ax: Axes | None = None) -> Axes:
     """Tasks created, finished and failed per period, over the snapshot's history.
@@ -72,6 +74,7 @@ def task_throughput(data: Snapshot | pd.DataFrame, *, freq: str = "1h",
     return ax
 
 
+@notes_estimates
 def duration_percentiles(data: Snapshot | pd.DataFrame, *, top: int = 10,
                          ax: Axes | None = None) -> Axes:
     """p50, p90 and p99 run time per task name, for the ``top`` most frequent names.

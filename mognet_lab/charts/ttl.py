@@ -9,6 +9,7 @@ from matplotlib.ticker import MaxNLocator
 from .. import analysis
 from ..snapshot import Snapshot
 from ._base import (
+    notes_estimates,
     NO_TTL,
     TTL_COLORS,
     Axes,
@@ -26,6 +27,7 @@ from ._base import (
 __all__ = ["ttl_buckets", "expiry_schedule"]
 
 
+@notes_estimates
 def ttl_buckets(data: Snapshot | pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Bytes per remaining-TTL bucket, stacked by key kind.
 
@@ -73,6 +75,7 @@ def ttl_buckets(data: Snapshot | pd.DataFrame, *, ax: Axes | None = None) -> Axe
     return ax
 
 
+@notes_estimates
 def expiry_schedule(data: Snapshot | pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """The app's memory left over the coming days if nothing new were written.
 

@@ -7,6 +7,7 @@ import pandas as pd
 
 from ..snapshot import Snapshot
 from ._base import (
+    notes_estimates,
     Axes,
     as_frame,
     bytes_axis,
@@ -20,6 +21,7 @@ from ._base import (
 __all__ = ["compression_histogram", "value_sizes"]
 
 
+@notes_estimates
 def compression_histogram(data: Snapshot | pd.DataFrame, *, bins: int = 30,
                           ax: Axes | None = None) -> Axes:
     """Histogram of gzip compression ratios (raw / stored bytes) of result values.
@@ -66,6 +68,7 @@ def compression_histogram(data: Snapshot | pd.DataFrame, *, bins: int = 30,
     return ax
 
 
+@notes_estimates
 def value_sizes(data: Snapshot | pd.DataFrame, *, bins: int = 40,
                 ax: Axes | None = None) -> Axes:
     """Histogram of stored value sizes on a log scale (log-spaced bins).
