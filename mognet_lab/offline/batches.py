@@ -25,6 +25,7 @@ from ..keys import (
     group_by_kind,
 )
 from ..raw import Clipped, KindBatch
+from ..reader.plan import too_big, too_many_fields  # the live reader's wording
 from ..settings import ScanSettings
 from .dump import Entry
 from .memory_model import MemoryModel
@@ -124,19 +125,19 @@ class BatchMaker:
                 error = f"{error}; fields Mognet does not write: not read"
             return (*row[:-1], None), error
         if memory > settings.max_key_bytes:
-            return None, _too_big("result hash", memory, settings)
+            return None, too_big("result hash", memory, settings)
         if not found:
             return None  # no field of Mognet's: the live reader takes it as gone
         if len(fields) > found:  # fields Mognet does not write: the whole hash
             if len(fields) > settings.max_hash_fields:
-                return None, _too_many_fields(len(fields), settings)
+                return None, too_many_fields(len(fields), settings)
             return dict(fields), None
         return row, None
 
     def _value(self, fields: Mapping[bytes, bytes], memory: int) -> Any:
         settings = self.settings
         if len(fields) > settings.max_hash_fields:
-            return None, _too_many_fields(len(fields), settings)
+            return None, too_many_fields(len(fields), settings)
         contents = fields.get(b"contents")
         lengths = [len(fields.get(name) or b"") for name in _VALUE_FIELDS]
         if contents and len(fields) == sum(length > 0 for length in lengths):
@@ -185,18 +186,7 @@ class BatchMaker:
     def _fields(self, fields: Mapping[bytes, bytes], memory: int) -> Any:
         settings = self.settings
         if len(fields) > settings.max_hash_fields:
-            return None, _too_many_fields(len(fields), settings)
+            return None, too_many_fields(len(fields), settings)
         if memory > settings.max_key_bytes:
-            return None, _too_big("hash", memory, settings)
+            return None, too_big("hash", memory, settings)
         return dict(fields), None
-
-
-# The live reader's wording (mognet_lab.reader.plan), word for word.
-def _too_many_fields(size: int, settings: ScanSettings) -> str:
-    return f"hash has {size} fields, more than max_hash_fields={settings.max_hash_fields}: " \
-        "not read"
-
-
-def _too_big(what: str, memory: int, settings: ScanSettings) -> str:
-    return (f"{what} of about {memory} bytes (MEMORY USAGE), more than max_key_bytes="
-            f"{settings.max_key_bytes}: not read")

@@ -78,7 +78,7 @@ def second_round(kind: str, first: list[Any], settings: ScanSettings
         # Other fields too: their names first, then each read within the byte limits.
         return Ask(_HKEYS, size * 64, "names"), None
     if memory > settings.max_key_bytes:
-        return None, _too_big("hash", memory, settings)
+        return None, too_big("hash", memory, settings)
     return Ask(HGETALL, memory, "pairs"), None
 
 
@@ -90,7 +90,7 @@ def _result(first: list[Any], memory: int, settings: ScanSettings
             f"field 'request_kwargs_repr' of {kwargs} bytes, more than max_field_bytes="
             f"{settings.max_field_bytes}: not read")
     if memory > settings.max_key_bytes:
-        return None, _too_big("result hash", memory, settings)
+        return None, too_big("result hash", memory, settings)
     return Ask(_RESULT_ROW, memory, "row"), None
 
 
@@ -119,6 +119,6 @@ def too_many_fields(size: int, settings: ScanSettings) -> str:
         "not read"
 
 
-def _too_big(what: str, memory: int, settings: ScanSettings) -> str:
+def too_big(what: str, memory: int, settings: ScanSettings) -> str:
     return (f"{what} of about {memory} bytes (MEMORY USAGE), more than max_key_bytes="
             f"{settings.max_key_bytes}: not read")
